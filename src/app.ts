@@ -1,0 +1,168 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import { performance } from 'node:perf_hooks'
+import { createGuards } from './auth/guards.ts'
+import { TokenService } from './auth/tokens.ts'
+import { MemoryUserStore, type UserStore } from './auth/user-store.ts'
+import { defaultConfig, secretSetting, type AppConfig } from './config.ts'
+import { healthRoutes } from './health-routes.ts'
+import type { RequestContext, Route } from './http/context.ts'
+import { badRequest, methodNotAllowed, notFound } from './http/errors.ts'
+import { requestIdFor } from './http/request-id.ts'
+import { sendJson, sendProblem } from './http/respond.ts'
+import { Router } from './http/router.ts'
+import { describeError, jsonLogger, type Logger } from './logger.ts'
+import { buildOpenApi } from './openapi.ts'
+import type { AppServices } from './services.ts'
+
+export interface CreateAppOptions
+  extends Partial<Omit<AppConfig, 'jwtSecret'>> {
+  /** HS256 key of at least 32 bytes; random per process when left out. */
+  jwtSecret?: string | Uint8Array
+  /** Where request and error records go; JSON lines on stdout by default. */
+  logger?: Logger
+  /** Clock in milliseconds since the epoch, for tokens and throttling. */
+  now?: () => number
+  users?: UserStore
+}
+
+export interface App {
+  /** The `node:http` request listener. */
+  handler: RequestListener
+  users: UserStore
+  tokens: TokenService
+  config: AppConfig
+  routes: Route[]
+}
+
+/**
+ * Creates the app: stores, auth and every route, behind one request
+ * listener. Throws `ConfigError` for unusable settings.
+ */
+export async function createApp(options: CreateAppOptions = {}): Promise<App> {
+  const config: AppConfig = {
+    ...defaultConfig,
+    ...configOverrides(options),
+    jwtSecret: secretSetting(options.jwtSecret),
+  }
+  const logger = options.logger ?? jsonLogger()
+  const now = options.now ?? Date.now
+  const users = options.users ?? new MemoryUserStore(now)
+  const tokens = new TokenService({
+    secret: config.jwtSecret,
+    ttlSeconds: config.tokenTtlSeconds,
+    now,
+  })
+  if (tokens.generatedSecret) {
+    logger.warn({
+      message: 'JWT_SECRET is not set, so a random key is used; ' +
+        'tokens will not survive a restart',
+    })
+  }
+
+  const services: AppServices = {
+    config,
+    logger,
+    now,
+    users,
+    tokens,
+    guards: createGuards(tokens, users),
+  }
+
+  let openApi: unknown
+  const routes: Route[] = [
+    ...healthRoutes(() => (openApi ??= buildOpenApi(routes))),
+  ]
+  void services
+
+  const router = new Router()
+  for (const route of routes) router.add(route.method, route.path, route.handler)
+
+  return {
+    handler: createListener(router, logger),
+    users,
+    tokens,
+    config,
+    routes,
+  }
+}
+
+function createListener(router: Router, logger: Logger): RequestListener {
+  return (req, res) => {
+    const started = performance.now()
+    const context = startContext(req, res)
+    if (!context) {
+      sendProblem(res, badRequest('HTTP_URL_INVALID', 'The URL is not valid'))
+      return
+    }
+    res.setHeader('x-request-id', context.requestId)
+
+    res.once('finish', () => {
+      logger.info({
+        request_id: context.requestId,
+        method: req.method,
+        path: context.url.pathname,
+        status: res.statusCode,
+        duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+        ...(context.userId ? { user_id: context.userId } : {}),
+      })
+    })
+
+    handle(router, context).catch((error: unknown) => {
+      reportError(logger, context, error)
+      sendProblem(res, error)
+    })
+  }
+}
+
+async function handle(router: Router, context: RequestContext): Promise<void> {
+  const { req, res } = context
+  const method = req.method ?? 'GET'
+  const match = router.match(method, context.url.pathname)
+  if (match.kind === 'not-found') {
+    throw notFound(`No route for ${context.url.pathname}`)
+  }
+  if (match.kind === 'method-not-allowed') {
+    throw methodNotAllowed(method, match.allow)
+  }
+
+  context.params = match.params
+  const reply = await match.handler(context)
+  sendJson(res, reply.status, reply.body, reply.headers)
+}
+
+function startContext(
+  req: IncomingMessage,
+  res: ServerResponse,
+): RequestContext | undefined {
+  let url: URL
+  try {
+    url = new URL(req.url ?? '/', 'http://localhost')
+  } catch {
+    return undefined
+  }
+  return { req, res, url, params: {}, requestId: requestIdFor(req) }
+}
+
+function reportError(
+  logger: Logger,
+  context: RequestContext,
+  error: unknown,
+): void {
+  const status = (error as { status?: unknown }).status
+  if (typeof status === 'number' && status < 500) return
+  logger.error({
+    message: 'request failed',
+    request_id: context.requestId,
+    path: context.url.pathname,
+    error: describeError(error),
+  })
+}
+
+function configOverrides(options: CreateAppOptions): Partial<AppConfig> {
+  const overrides: Record<string, unknown> = {}
+  for (const key of Object.keys(defaultConfig)) {
+    const value = (options as Record<string, unknown>)[key]
+    if (value !== undefined && key !== 'jwtSecret') overrides[key] = value
+  }
+  return overrides as Partial<AppConfig>
+}

@@ -1,0 +1,49 @@
+import { createApp } from './app.ts'
+import { ConfigError, loadConfig } from './config.ts'
+import { closeGracefully, createHttpServer } from './http/server.ts'
+import { describeError, jsonLogger } from './logger.ts'
+
+const logger = jsonLogger()
+
+async function main(): Promise<void> {
+  const { server: serverConfig, app: appConfig } = loadConfig(process.env)
+  const app = await createApp({ ...appConfig, logger })
+  const server = createHttpServer(app.handler)
+
+  server.listen(serverConfig.port, serverConfig.host, () => {
+    const address = server.address()
+    const port = typeof address === 'object' && address ? address.port : 0
+    logger.info({
+      message: 'listening',
+      url: `http://${serverConfig.host}:${port}`,
+    })
+  })
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    logger.info({ message: 'stopping', signal })
+    closeGracefully(server).then(
+      () => {
+        logger.info({ message: 'stopped' })
+        process.exit(0)
+      },
+      (error: unknown) => {
+        logger.error({ message: 'close failed', error: describeError(error) })
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    logger.error({ message: `invalid configuration: ${error.message}` })
+  } else {
+    logger.error({ message: 'start failed', error: describeError(error) })
+  }
+  process.exit(1)
+})
