@@ -12,6 +12,8 @@ import { sendJson, sendProblem } from './http/respond.ts'
 import { Router } from './http/router.ts'
 import { describeError, jsonLogger, type Logger } from './logger.ts'
 import { buildOpenApi } from './openapi.ts'
+import { MemorySalesStore } from './sales/memory-store.ts'
+import type { SalesStore } from './sales/types.ts'
 import type { AppServices } from './services.ts'
 
 export interface CreateAppOptions
@@ -23,12 +25,14 @@ export interface CreateAppOptions
   /** Clock in milliseconds since the epoch, for tokens and throttling. */
   now?: () => number
   users?: UserStore
+  sales?: SalesStore
 }
 
 export interface App {
   /** The `node:http` request listener. */
   handler: RequestListener
   users: UserStore
+  sales: SalesStore
   tokens: TokenService
   config: AppConfig
   routes: Route[]
@@ -47,6 +51,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<App> {
   const logger = options.logger ?? jsonLogger()
   const now = options.now ?? Date.now
   const users = options.users ?? new MemoryUserStore(now)
+  const sales = options.sales ?? new MemorySalesStore()
   const tokens = new TokenService({
     secret: config.jwtSecret,
     ttlSeconds: config.tokenTtlSeconds,
@@ -66,6 +71,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<App> {
     users,
     tokens,
     guards: createGuards(tokens, users),
+    sales,
   }
 
   let openApi: unknown
@@ -80,6 +86,7 @@ export async function createApp(options: CreateAppOptions = {}): Promise<App> {
   return {
     handler: createListener(router, logger),
     users,
+    sales,
     tokens,
     config,
     routes,

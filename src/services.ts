@@ -3,6 +3,7 @@ import type { TokenService } from './auth/tokens.ts'
 import type { UserStore } from './auth/user-store.ts'
 import type { AppConfig } from './config.ts'
 import type { Logger } from './logger.ts'
+import type { SalesStore } from './sales/types.ts'
 
 /** What route modules are built from: settings, stores and auth. */
 export interface AppServices {
@@ -12,4 +13,5 @@ export interface AppServices {
   users: UserStore
   tokens: TokenService
   guards: Guards
+  sales: SalesStore
 }
