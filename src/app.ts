@@ -1,6 +1,9 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
+import { analyticsRoutes } from './analytics/routes.ts'
 import { createGuards } from './auth/guards.ts'
+import { authRoutes } from './auth/routes.ts'
+import { createConfiguredAdmin } from './auth/seed-admin.ts'
 import { TokenService } from './auth/tokens.ts'
 import { MemoryUserStore, type UserStore } from './auth/user-store.ts'
 import { defaultConfig, secretSetting, type AppConfig } from './config.ts'
@@ -73,10 +76,13 @@ export async function createApp(options: CreateAppOptions = {}): Promise<App> {
     guards: createGuards(tokens, users),
     sales,
   }
+  await createConfiguredAdmin(config, users, logger)
 
   let openApi: unknown
   const routes: Route[] = [
     ...healthRoutes(() => (openApi ??= buildOpenApi(routes))),
+    ...authRoutes(services),
+    ...analyticsRoutes(services),
   ]
   void services
 
