@@ -55,11 +55,16 @@ export function badRequest(
   return new HttpError(400, code, 'Bad Request', { ...options, detail })
 }
 
-/** 401 with the `WWW-Authenticate` challenge RFC 6750 asks for. */
+/**
+ * 401 with the `WWW-Authenticate` challenge that RFC 6750 requires. Only a
+ * token that was sent and rejected gets `error="invalid_token"`.
+ */
 export function unauthorized(code: string, detail: string): HttpError {
-  const challenge = code === 'AUTH_TOKEN_MISSING'
-    ? 'Bearer realm="sales"'
-    : 'Bearer realm="sales", error="invalid_token"'
+  const rejectedToken = code.startsWith('AUTH_TOKEN_') &&
+    code !== 'AUTH_TOKEN_MISSING'
+  const challenge = rejectedToken
+    ? 'Bearer realm="sales", error="invalid_token"'
+    : 'Bearer realm="sales"'
   return new HttpError(401, code, 'Unauthorized', {
     detail,
     headers: { 'www-authenticate': challenge },
@@ -120,6 +125,18 @@ export function tooManyRequests(
   retryAfterSeconds: number,
 ): HttpError {
   return new HttpError(429, 'AUTH_TOO_MANY_ATTEMPTS', 'Too Many Requests', {
+    detail,
+    headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+  })
+}
+
+/** 503 with `Retry-After`, for work the server is too busy to start now. */
+export function serviceUnavailable(
+  code: string,
+  detail: string,
+  retryAfterSeconds: number,
+): HttpError {
+  return new HttpError(503, code, 'Service Unavailable', {
     detail,
     headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
   })
