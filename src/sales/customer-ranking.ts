@@ -38,18 +38,36 @@ export function topOfRanking(
 }
 
 /**
+ * Per-customer sums of one range, reused across calls. Every entry is zero
+ * between calls, so only the customers a range touches need resetting.
+ */
+export interface RangeScratch {
+  units: Float64Array
+  counts: Float64Array
+}
+
+/** Creates zeroed scratch sums for every customer of a table. */
+export function createScratch(table: CustomerTable): RangeScratch {
+  return {
+    units: new Float64Array(table.names.length),
+    counts: new Float64Array(table.names.length),
+  }
+}
+
+/**
  * Totals the customers of rows `[start, end)` and returns the first
- * `limit` of them in ranking order. Costs O(r + k log k) for r rows and k
- * distinct customers in the range, plus one array of c entries per call.
+ * `limit` of them in ranking order, leaving `scratch` zeroed. Costs O(r)
+ * for r rows, then O(k log limit) comparisons for the k distinct customers
+ * in the range, and each insertion into the top list moves up to `limit`.
  */
 export function topOfRows(
   table: CustomerTable,
   rows: SalesColumns,
   [start, end]: [number, number],
   limit: number,
+  scratch: RangeScratch,
 ): CustomerTotal[] {
-  const units = new Float64Array(table.names.length)
-  const counts = new Float64Array(table.names.length)
+  const { units, counts } = scratch
   const seen: number[] = []
   for (let row = start; row < end; row++) {
     const id = rows.customers[row]!
@@ -58,12 +76,44 @@ export function topOfRows(
     counts[id]!++
   }
 
-  seen.sort(compareBy(table.names, units))
-  return seen.slice(0, limit).map((id) => ({
+  const top = selectTop(seen, limit, compareBy(table.names, units))
+  const totals = top.map((id) => ({
     customerName: table.names[id]!,
     totalUnits: units[id]!,
     count: counts[id]!,
   }))
+  for (const id of seen) {
+    units[id] = 0
+    counts[id] = 0
+  }
+  return totals
+}
+
+/**
+ * Returns the first `limit` ids in `compare` order, keeping a sorted list
+ * of the best so far so that most ids cost one comparison.
+ */
+function selectTop(
+  ids: readonly number[],
+  limit: number,
+  compare: (a: number, b: number) => number,
+): number[] {
+  const best: number[] = []
+  if (limit <= 0) return best
+  for (const id of ids) {
+    if (best.length === limit && compare(id, best[limit - 1]!) >= 0) continue
+
+    let low = 0
+    let high = best.length
+    while (low < high) {
+      const middle = (low + high) >>> 1
+      if (compare(best[middle]!, id) <= 0) low = middle + 1
+      else high = middle
+    }
+    best.splice(low, 0, id)
+    if (best.length > limit) best.pop()
+  }
+  return best
 }
 
 function compareBy(

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { unprocessable } from '../http/errors.ts'
 import {
+  createScratch,
   rankCustomers,
   topOfRanking,
   topOfRows,
   type CustomerTable,
+  type RangeScratch,
 } from './customer-ranking.ts'
 import {
   buildDayIndex,
@@ -39,6 +41,8 @@ interface Snapshot {
   totalUnits: number
   /** Customer ids by total, built on the first top-N query after a change. */
   ranking?: Uint32Array
+  /** Sums reused by every ranged top-N query, made on the first one. */
+  scratch?: RangeScratch
 }
 
 function emptySnapshot(): Snapshot {
@@ -64,8 +68,8 @@ function emptySnapshot(): Snapshot {
  * columns (16 bytes a row) with a day index of prefix sums, so a range
  * total is two binary searches and a page is a binary search plus a copy.
  * `append` builds the merged columns, index and customer totals first and
- * then swaps them in with one assignment, so a query sees all of an upload
- * or none of it. An append costs a copy of every stored row.
+ * then swaps them in with one assignment, so a query reads all of an
+ * upload or none of it. An append costs a copy of every stored row.
  */
 export class MemorySalesStore implements SalesStore {
   #state = emptySnapshot()
@@ -110,8 +114,8 @@ export class MemorySalesStore implements SalesStore {
   /**
    * Returns the top customers. Without bounds, or with bounds that cover
    * every row, it reads a cached ranking, so a call costs O(limit). Any
-   * narrower range totals the rows in it, which costs O(r + k log k) for
-   * r rows and k distinct customers.
+   * narrower range totals the rows in it, which costs O(r) for r rows plus
+   * O(k log limit) comparisons for k distinct customers.
    */
   async topCustomers(
     limit: number,
@@ -121,7 +125,8 @@ export class MemorySalesStore implements SalesStore {
     const span = spanOf(state.index, range)
     const rows = spanRows(state.index, span)
     if (rows[0] > 0 || rows[1] < state.rows.length) {
-      return topOfRows(state.customers, state.rows, rows, limit)
+      state.scratch ??= createScratch(state.customers)
+      return topOfRows(state.customers, state.rows, rows, limit, state.scratch)
     }
     state.ranking ??= rankCustomers(state.customers)
     return topOfRanking(state.customers, state.ranking, limit)
@@ -197,7 +202,7 @@ export class MemorySalesStore implements SalesStore {
       }
       ids[k] = id
     }
-    return { ids, added: [...added.keys()] }
+    return { ids, added: [...added.keys()].map(ownCopy) }
   }
 }
 
@@ -241,6 +246,15 @@ function batchUnits(batch: SalesBatch): number {
     if (sum > Number.MAX_SAFE_INTEGER) return sum
   }
   return sum
+}
+
+/**
+ * Copies a string into memory of its own. A name sliced out of a larger
+ * string (a CSV chunk, say) can keep all of that string alive in V8, and
+ * the store keeps its names for as long as it keeps the rows.
+ */
+function ownCopy(name: string): string {
+  return Buffer.from(name, 'utf8').toString('utf8')
 }
 
 function addCustomers(
