@@ -1,0 +1,229 @@
+import { unprocessable } from '../http/errors.ts'
+import { detachString } from './csv-parser.ts'
+import {
+  mapHeader,
+  normalizeCustomerName,
+  parseAmountUnits,
+  parseSaleDay,
+  Rejection,
+  SALES_COLUMNS,
+  type ColumnMap,
+  type SalesColumn,
+} from './row-rules.ts'
+import type { SalesBatch } from './types.ts'
+
+/** One rejected field: the record's first line, the column and the text. */
+export interface RowError {
+  line: number
+  column: SalesColumn
+  value: string
+  message: string
+}
+
+/** The validated rows of an upload and what was wrong with the others. */
+export interface StagedUpload {
+  batch: SalesBatch
+  rowsSkipped: number
+  /** The first `maxErrors` errors, in file order. */
+  errors: RowError[]
+  /** Every error found, listed or not. */
+  errorCount: number
+}
+
+export interface BatchBuilderOptions {
+  /** How many errors to list; the rest are only counted. */
+  maxErrors?: number
+  /**
+   * Keep staging valid rows after an invalid one. Off when the upload will
+   * be rejected as a whole anyway, which saves the memory.
+   */
+  keepValidRows?: boolean
+}
+
+const INITIAL_CAPACITY = 4096
+const MAX_LISTED_VALUE = 256
+// The date cache is cleared when it passes this size, so a file with many
+// distinct dates costs at most this many entries.
+const MAX_CACHED_DATES = 4096
+
+/**
+ * Turns parsed records into a `SalesBatch`: the first record is the header,
+ * each later one a sale. Rows are checked with the row rules and staged in
+ * growable typed arrays, and each distinct customer name is stored once.
+ */
+export class BatchBuilder {
+  readonly #maxErrors: number
+  readonly #keepValidRows: boolean
+  #columns: ColumnMap | undefined
+
+  #length = 0
+  #days = new Int32Array(INITIAL_CAPACITY)
+  #units = new Float64Array(INITIAL_CAPACITY)
+  #customerIndex = new Uint32Array(INITIAL_CAPACITY)
+
+  // Customer index (or rejection) by the name's text as written, and by
+  // the trimmed NFC name, so each distinct name is checked only once.
+  readonly #rawNames = new Map<string, number | Rejection>()
+  readonly #names = new Map<string, number>()
+  readonly #customerNames: string[] = []
+  readonly #dates = new Map<string, number | Rejection>()
+
+  #rowsSkipped = 0
+  #errorCount = 0
+  readonly #errors: RowError[] = []
+
+  constructor(options: BatchBuilderOptions = {}) {
+    this.#maxErrors = options.maxErrors ?? 100
+    this.#keepValidRows = options.keepValidRows ?? true
+  }
+
+  /** Takes the next record; throws 422 when the header is unusable. */
+  addRecord(fields: string[], line: number): void {
+    const columns = this.#columns
+    if (!columns) {
+      this.#columns = mapHeader(fields)
+      return
+    }
+    // A line of only spaces counts as blank, like an empty one.
+    if (fields.length === 1 && (fields[0] as string).trim() === '') return
+
+    const customer = this.#customer(fields, columns.customer_name, line)
+    const units = this.#amount(fields, columns.amount, line)
+    const day = this.#day(fields, columns.date, line)
+    if (customer < 0 || units < 0 || day === undefined) {
+      this.#rowsSkipped++
+      return
+    }
+    if (this.#errorCount > 0 && !this.#keepValidRows) return
+
+    this.#stage(customer, units, day)
+  }
+
+  /** Returns the staged batch; throws 422 when the input had no header. */
+  finish(): StagedUpload {
+    if (!this.#columns) {
+      throw unprocessable('CSV_HEADER_MISSING',
+        `The file is empty; the first line must name the columns ` +
+        `${SALES_COLUMNS.join(', ')}`,
+        { errors: [{ line: 1, message: 'the header line is missing' }] })
+    }
+    return {
+      batch: {
+        length: this.#length,
+        days: this.#days,
+        units: this.#units,
+        customerIndex: this.#customerIndex,
+        customerNames: this.#customerNames,
+      },
+      rowsSkipped: this.#rowsSkipped,
+      errors: this.#errors,
+      errorCount: this.#errorCount,
+    }
+  }
+
+  #customer(fields: string[], index: number, line: number): number {
+    const text = fields[index]
+    if (text === undefined) return this.#missing(fields, index, line)
+
+    let known = this.#rawNames.get(text)
+    if (known === undefined) {
+      known = this.#internName(text)
+      this.#rawNames.set(detachString(text), known)
+    }
+    if (known instanceof Rejection) return this.#reject(line, index, text, known)
+    return known
+  }
+
+  #internName(text: string): number | Rejection {
+    const name = normalizeCustomerName(text)
+    if (name instanceof Rejection) return name
+
+    const known = this.#names.get(name)
+    if (known !== undefined) return known
+
+    const kept = detachString(name)
+    const index = this.#customerNames.length
+    this.#customerNames.push(kept)
+    this.#names.set(kept, index)
+    return index
+  }
+
+  #amount(fields: string[], index: number, line: number): number {
+    const text = fields[index]
+    if (text === undefined) return this.#missing(fields, index, line)
+
+    const units = parseAmountUnits(text)
+    if (units instanceof Rejection) return this.#reject(line, index, text, units)
+    return units
+  }
+
+  #day(fields: string[], index: number, line: number): number | undefined {
+    const text = fields[index]
+    if (text === undefined) {
+      this.#missing(fields, index, line)
+      return undefined
+    }
+
+    let day = this.#dates.get(text)
+    if (day === undefined) {
+      day = parseSaleDay(text)
+      if (this.#dates.size >= MAX_CACHED_DATES) this.#dates.clear()
+      this.#dates.set(detachString(text), day)
+    }
+    if (day instanceof Rejection) {
+      this.#reject(line, index, text, day)
+      return undefined
+    }
+    return day
+  }
+
+  #missing(fields: string[], index: number, line: number): -1 {
+    const column = this.#columnAt(index)
+    const reason = new Rejection(
+      `${column} is missing because the row has only ${fields.length} fields`)
+    return this.#reject(line, index, '', reason)
+  }
+
+  #reject(line: number, index: number, text: string, reason: Rejection): -1 {
+    this.#errorCount++
+    if (this.#errors.length < this.#maxErrors) {
+      this.#errors.push({
+        line,
+        column: this.#columnAt(index),
+        value: text.length > MAX_LISTED_VALUE
+          ? `${text.slice(0, MAX_LISTED_VALUE)}…`
+          : text,
+        message: reason.message,
+      })
+    }
+    return -1
+  }
+
+  #columnAt(index: number): SalesColumn {
+    const columns = this.#columns as ColumnMap
+    return SALES_COLUMNS.find((column) => columns[column] === index) as SalesColumn
+  }
+
+  #stage(customer: number, units: number, day: number): void {
+    if (this.#length === this.#days.length) this.#grow()
+    const row = this.#length++
+    this.#days[row] = day
+    this.#units[row] = units
+    this.#customerIndex[row] = customer
+  }
+
+  #grow(): void {
+    const capacity = this.#days.length * 2
+    this.#days = grown(this.#days, new Int32Array(capacity))
+    this.#units = grown(this.#units, new Float64Array(capacity))
+    this.#customerIndex = grown(this.#customerIndex, new Uint32Array(capacity))
+  }
+}
+
+function grown<T extends Int32Array | Float64Array | Uint32Array>(
+  from: T,
+  to: T,
+): T {
+  to.set(from)
+  return to
+}
