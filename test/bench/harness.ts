@@ -59,17 +59,25 @@ export function percentile(values: readonly number[], fraction: number): number 
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))] as number
 }
 
+/** One timed case; `prepare`, if given, runs untimed before each run. */
+export interface TimedCase {
+  name: string
+  run: () => Promise<unknown>
+  prepare?: () => Promise<unknown>
+}
+
 /**
  * Times each case `rounds` times, round-robin, so that a slow spell of a
  * shared machine hits every case alike. Returns the times in ms per case.
  */
 export async function timeRoundRobin(
-  cases: ReadonlyArray<{ name: string, run: () => Promise<unknown> }>,
+  cases: readonly TimedCase[],
   rounds: number,
 ): Promise<Map<string, number[]>> {
   const times = new Map<string, number[]>(cases.map((c) => [c.name, []]))
   for (let round = 0; round < rounds; round++) {
-    for (const { name, run } of cases) {
+    for (const { name, run, prepare } of cases) {
+      await prepare?.()
       times.get(name)?.push(await timeOnce(run))
     }
   }

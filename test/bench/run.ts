@@ -46,7 +46,8 @@ const RESULTS_PATH = fileURLToPath(new URL('RESULTS.md', import.meta.url))
 interface SectionOutcome {
   markdown: string
   targets: TargetCheck[]
-  failed: boolean
+  /** Why the section has no result: it failed or was not run. */
+  problem?: 'FAILED' | 'NOT RUN'
 }
 
 type SectionMessage =
@@ -86,10 +87,10 @@ async function runSection(
 ): Promise<SectionOutcome> {
   const heading = `## ${section.title}`
   if (!existsSync(fileURLToPath(new URL(section.file, import.meta.url)))) {
-    return failure(heading, `Not run: test/bench/${section.file} does not exist.`)
+    return notRun(heading, `test/bench/${section.file} does not exist.`)
   }
   if (timeoutSeconds <= 0) {
-    return failure(heading, 'Not run: the run used up its time budget.')
+    return notRun(heading, 'the run used up its time budget.')
   }
 
   const child = spawn(process.execPath, [
@@ -108,7 +109,7 @@ async function runSection(
   const markdown = result.markdown.trimStart().startsWith('#')
     ? result.markdown.trim()
     : `${heading}\n\n${result.markdown.trim()}`
-  return { markdown, targets: result.targets, failed: false }
+  return { markdown, targets: result.targets }
 }
 
 async function sectionResult(
@@ -140,7 +141,15 @@ function stopSection(child: ChildProcess): void {
 }
 
 function failure(heading: string, text: string): SectionOutcome {
-  return { markdown: `${heading}\n\n${text}`, targets: [], failed: true }
+  return { markdown: `${heading}\n\n${text}`, targets: [], problem: 'FAILED' }
+}
+
+function notRun(heading: string, reason: string): SectionOutcome {
+  return {
+    markdown: `${heading}\n\nNot run: ${reason}`,
+    targets: [],
+    problem: 'NOT RUN',
+  }
 }
 
 function targetSummary(
@@ -153,7 +162,9 @@ function targetSummary(
       target.passed ? 'pass' : '**MISS**',
       target.detail,
     ]),
-    ...(outcome.failed ? [[section.title, '(section)', '**FAILED**', '']] : []),
+    ...(outcome.problem
+      ? [[section.title, '(whole section)', `**${outcome.problem}**`, '']]
+      : []),
   ])
   return [
     '## Targets',
@@ -193,7 +204,7 @@ async function runAll(): Promise<void> {
     ...outcomes.map(({ outcome }) => `${outcome.markdown}\n`),
   ].join('\n'))
   removeScratch()
-  if (outcomes.some(({ outcome }) => outcome.failed)) process.exitCode = 1
+  if (outcomes.some(({ outcome }) => outcome.problem)) process.exitCode = 1
 }
 
 const sectionIndex = process.argv.indexOf('--section')
