@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict'
+import { randomBytes, scryptSync } from 'node:crypto'
 import { describe, test } from 'node:test'
-import { ConfigError } from '../src/config.ts'
+import { clientAddressKey } from '../src/auth/client-address.ts'
+import { LoginThrottle } from '../src/auth/login-throttle.ts'
+import { hashPassword, verifyPassword } from '../src/auth/password.ts'
+import { QueueFullError, Semaphore } from '../src/auth/semaphore.ts'
 import { MemoryUserStore } from '../src/auth/user-store.ts'
+import { ConfigError } from '../src/config.ts'
 import {
   bearer,
   createUserWithToken,
@@ -864,5 +869,175 @@ describe('configured admin', () => {
 
     assert.ok(error instanceof ConfigError)
     assert.ok(!error.message.includes('secret-password-1'))
+  })
+})
+
+describe('password hashing', () => {
+  test('verifies the right password only', async () => {
+    const stored = await hashPassword(PASSWORD)
+
+    assert.equal(await verifyPassword(PASSWORD, stored), true)
+    assert.equal(await verifyPassword(`${PASSWORD} `, stored), false)
+    assert.equal(await verifyPassword('', stored), false)
+  })
+
+  test('reads the parameters from the stored string', async () => {
+    const salt = randomBytes(16)
+    const key = scryptSync(PASSWORD, salt, 32, { N: 2 ** 10, r: 4, p: 2 })
+    const unpadded = (bytes: Buffer) => bytes.toString('base64').replace(/=+$/, '')
+    const stored = `$scrypt$ln=10,r=4,p=2$${unpadded(salt)}$${unpadded(key)}`
+
+    assert.equal(await verifyPassword(PASSWORD, stored), true)
+    assert.equal(await verifyPassword('another password', stored), false)
+  })
+
+  test('treats NFKC-equal passwords as one', async () => {
+    const stored = await hashPassword('ｐａｓｓｗｏｒｄ１')
+
+    assert.equal(await verifyPassword('password1', stored), true)
+  })
+
+  test('returns false for unreadable hashes', async () => {
+    const stored = await hashPassword(PASSWORD)
+    const [, , , salt, key] = stored.split('$')
+    const unreadable = [
+      undefined, // no user
+      '', // empty
+      'no-login', // not a PHC string
+      stored.replace('$scrypt$', '$argon2id$'), // another algorithm
+      `$scrypt$ln=30,r=8,p=1$${salt}$${key}`, // cost needs 128 GiB
+      `$scrypt$ln=14,r=999,p=1$${salt}$${key}`, // block size too large
+      `$scrypt$ln=0,r=8,p=1$${salt}$${key}`, // cost below 2
+      `$scrypt$ln=14,r=8,p=1$${salt}$`, // no key
+      `$scrypt$ln=14,r=8,p=1$${salt}$${key}$extra`, // extra part
+    ]
+
+    for (const hash of unreadable) {
+      assert.equal(await verifyPassword(PASSWORD, hash), false, String(hash))
+    }
+  })
+
+  test('rejects an over-long password without hashing', async () => {
+    const stored = await hashPassword(PASSWORD)
+
+    assert.equal(await verifyPassword('p'.repeat(129), stored), false)
+    await assert.rejects(hashPassword('p'.repeat(129)), TypeError)
+    await assert.rejects(hashPassword('short'), TypeError)
+  })
+})
+
+describe('Semaphore', () => {
+  test('runs at most two tasks at once', async () => {
+    const slots = new Semaphore(2, 10)
+    let running = 0
+    let peak = 0
+    const task = async () => {
+      running++
+      peak = Math.max(peak, running)
+      await new Promise((resolve) => setImmediate(resolve))
+      running--
+    }
+
+    await Promise.all(Array.from({ length: 8 }, () => slots.run(task)))
+
+    assert.equal(peak, 2)
+    assert.equal(running, 0)
+  })
+
+  test('starts waiting tasks in arrival order', async () => {
+    const slots = new Semaphore(1, 10)
+    const order: number[] = []
+
+    await Promise.all([1, 2, 3, 4].map((n) => slots.run(async () => {
+      order.push(n)
+    })))
+
+    assert.deepEqual(order, [1, 2, 3, 4])
+  })
+
+  test('rejects a task when the queue is full', async () => {
+    const slots = new Semaphore(1, 1)
+    let release = () => {}
+    const blocker = slots.run(() => new Promise<void>((resolve) => {
+      release = resolve
+    }))
+    const waiting = slots.run(async () => 'ran')
+
+    await assert.rejects(slots.run(async () => 'never'), QueueFullError)
+    release()
+    await blocker
+    assert.equal(await waiting, 'ran')
+  })
+
+  test('frees the slot when a task throws', async () => {
+    const slots = new Semaphore(1, 1)
+
+    await assert.rejects(slots.run(async () => { throw new Error('boom') }))
+
+    assert.equal(await slots.run(async () => 'next'), 'next')
+  })
+})
+
+describe('LoginThrottle', () => {
+  test('keeps at most maxEntries keys', () => {
+    let now = 0
+    const throttle = new LoginThrottle({ now: () => now, maxEntries: 3 })
+
+    // Five failures lock "first", then four other names push it out.
+    for (let i = 0; i < 5; i++) throttle.startAttempt('first', `a${i}`)
+    assert.throws(() => throttle.startAttempt('first', 'b'), { status: 429 })
+    for (const name of ['n1', 'n2', 'n3']) {
+      now += 1
+      throttle.startAttempt(name, `c-${name}`)
+    }
+
+    assert.doesNotThrow(() => throttle.startAttempt('first', 'd'))
+  })
+
+  test('caps the lockout at fifteen minutes', () => {
+    let now = 0
+    const throttle = new LoginThrottle({ now: () => now })
+
+    let retryAfter = ''
+    for (let i = 0; i < 30; i++) {
+      try {
+        throttle.startAttempt('alice', `address-${i}`)
+      } catch (error) {
+        retryAfter = (error as { headers: Record<string, string> })
+          .headers['retry-after'] ?? ''
+        now += 15 * 60_000
+      }
+    }
+
+    assert.equal(retryAfter, '900')
+  })
+
+  test('takes back a cancelled attempt', () => {
+    const throttle = new LoginThrottle({ now: () => 0 })
+
+    for (let i = 0; i < 10; i++) {
+      throttle.startAttempt('alice', '127.0.0.1')
+      throttle.cancelled('alice', '127.0.0.1')
+    }
+
+    assert.doesNotThrow(() => throttle.startAttempt('alice', '127.0.0.1'))
+  })
+})
+
+describe('clientAddressKey', () => {
+  test('groups IPv6 by /64 and unwraps mapped IPv4', () => {
+    const cases: Array<[string | undefined, string]> = [
+      ['127.0.0.1', '127.0.0.1'],
+      ['::ffff:10.0.0.1', '10.0.0.1'], // IPv4-mapped IPv6
+      ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+      ['2001:0DB8:0001:0002::9', '2001:db8:1:2::/64'], // zeros and case
+      ['2001:db8::1', '2001:db8:0:0::/64'], // compressed groups
+      ['fe80::1%eth0', 'fe80:0:0:0::/64'], // zone index
+      [undefined, 'unknown'], // socket already closed
+    ]
+
+    for (const [address, key] of cases) {
+      assert.equal(clientAddressKey(address), key, String(address))
+    }
   })
 })
