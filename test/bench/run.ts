@@ -19,6 +19,7 @@ import {
  * process so that one section's heap, peak RSS or crash cannot touch the
  * next, prints each section as it finishes and writes the whole report to
  * `test/bench/RESULTS.md`. Exits 1 when a section failed or is missing.
+ * `run.ts --section FILE` runs one section alone and prints it.
  */
 
 interface Section {
@@ -58,9 +59,13 @@ type SectionMessage =
 
 async function runSectionHere(file: string): Promise<void> {
   const stop = () => {
-    stopAllServers().finally(() => process.exit(1))
+    stopAllServers().finally(() => {
+      removeScratch()
+      process.exit(1)
+    })
   }
   process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
   // The channel closes when the run process exits, even by a crash.
   process.once('disconnect', stop)
   process.once('exit', killAllServersNow)
@@ -74,7 +79,14 @@ async function runSectionHere(file: string): Promise<void> {
       : String(error) }
   }
   await stopAllServers()
-  process.send?.(message, () => process.exit(0))
+  // Removes the scratch folder only when this section was run on its own.
+  removeScratch()
+  if (!process.send) {
+    const text = 'markdown' in message ? message.markdown : message.error
+    process.stdout.write(`${text}\n`)
+    process.exit('markdown' in message ? 0 : 1)
+  }
+  process.send(message, () => process.exit(0))
 }
 
 // ---------------------------------------------------------- the run
