@@ -576,8 +576,8 @@ describe('POST /login', () => {
 
   test('rejects a username that is not a string', async (t) => {
     const { url } = await startServer(t)
-    // A number, an object, an array, null and a missing field.
-    const usernames = [42, { $gt: '' }, ['alice'], null, undefined]
+    // A number, an object, an array, null, a missing field and an empty one.
+    const usernames = [42, { $gt: '' }, ['alice'], null, undefined, '']
 
     for (const username of usernames) {
       const response = await postJson(`${url}/login`,

@@ -51,6 +51,9 @@ export function parseRegistration(
 export function parseLogin(fields: Record<string, unknown>): LoginCredentials {
   const errors: ProblemItem[] = []
   const username = requireString('username', fields.username, errors)
+  if (username === '') {
+    errors.push({ field: 'username', message: 'username must not be empty' })
+  }
   const password = checkPassword(fields.password, errors, 1)
   if (errors.length > 0) {
     throw unprocessable('AUTH_LOGIN_INVALID',

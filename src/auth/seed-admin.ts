@@ -27,11 +27,14 @@ export async function createConfiguredAdmin(
   const registration = validRegistration(adminUsername, adminPassword)
   const existing = await users.findByUsername(registration.username)
   if (existing) {
-    logger.info({
+    const record = {
       message: 'ADMIN_USERNAME already exists, so no admin was created',
       username: existing.username,
       role: existing.role,
-    })
+    }
+    // A plain user of that name stays a plain user, which is worth a warning.
+    if (existing.role === 'admin') logger.info(record)
+    else logger.warn(record)
     return
   }
 
