@@ -101,6 +101,11 @@ export function payloadTooLarge(limitBytes: number): HttpError {
   })
 }
 
+/** 413 for a value over its size limit in a body that was read whole. */
+export function contentTooLarge(code: string, detail: string): HttpError {
+  return new HttpError(413, code, 'Content Too Large', { detail })
+}
+
 export function unsupportedMediaType(accepted: string[]): HttpError {
   return new HttpError(415, 'HTTP_UNSUPPORTED_MEDIA_TYPE',
     'Unsupported Media Type', {
