@@ -22,6 +22,11 @@ export class Rejection {
 }
 
 export const MAX_NAME_LENGTH = 200
+/**
+ * Bytes of the shortest valid row: a one-character name, a one-digit
+ * amount, a ten-character date, two commas and a line break.
+ */
+export const MIN_ROW_BYTES = 15
 /** Units of money per currency unit: amounts keep 4 decimal places. */
 export const UNITS_PER_CURRENCY_UNIT = 10_000
 const MAX_FRACTION_DIGITS = 4

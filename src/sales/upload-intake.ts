@@ -9,6 +9,7 @@ import { MultipartReader, multipartBoundary } from '../http/multipart.ts'
 import { mediaType } from '../http/read-body.ts'
 import { BatchBuilder, type StagedUpload } from './batch-builder.ts'
 import { CsvParser } from './csv-parser.ts'
+import { MIN_ROW_BYTES } from './row-rules.ts'
 
 /** The request content types an upload may have. */
 export const UPLOAD_TYPES = ['multipart/form-data', 'text/csv']
@@ -49,6 +50,7 @@ export async function stageUpload(
   const builder = new BatchBuilder({
     keepValidRows: options.keepValidRows,
     maxErrors: options.maxErrors,
+    maxRows: Math.floor(options.maxBytes / MIN_ROW_BYTES) + 1,
   })
   const csv = new CsvParser((fields, line) => builder.addRecord(fields, line))
   const reader = type === 'text/csv'
