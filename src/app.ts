@@ -6,6 +6,7 @@ import { authRoutes } from './auth/routes.ts'
 import { createConfiguredAdmin } from './auth/seed-admin.ts'
 import { TokenService } from './auth/tokens.ts'
 import { MemoryUserStore, type UserStore } from './auth/user-store.ts'
+import { compressRoutes } from './compress/routes.ts'
 import { defaultConfig, secretSetting, type AppConfig } from './config.ts'
 import { healthRoutes } from './health-routes.ts'
 import type { RequestContext, Route } from './http/context.ts'
@@ -16,6 +17,7 @@ import { Router } from './http/router.ts'
 import { describeError, jsonLogger, type Logger } from './logger.ts'
 import { buildOpenApi } from './openapi.ts'
 import { MemorySalesStore } from './sales/memory-store.ts'
+import { uploadRoutes } from './sales/upload-routes.ts'
 import type { SalesStore } from './sales/types.ts'
 import type { AppServices } from './services.ts'
 
@@ -83,6 +85,8 @@ export async function createApp(options: CreateAppOptions = {}): Promise<App> {
     ...healthRoutes(() => (openApi ??= buildOpenApi(routes))),
     ...authRoutes(services),
     ...analyticsRoutes(services),
+    ...compressRoutes(services),
+    ...uploadRoutes(services),
   ]
   void services
 
