@@ -3,6 +3,7 @@ import { detachString } from './csv-parser.ts'
 import {
   mapHeader,
   normalizeCustomerName,
+  packedDateKey,
   parseAmountUnits,
   parseSaleDay,
   Rejection,
@@ -71,7 +72,8 @@ export class BatchBuilder {
   readonly #rawNames = new Map<string, number | Rejection>()
   readonly #names = new Map<string, number>()
   readonly #customerNames: string[] = []
-  readonly #dates = new Map<string, number | Rejection>()
+  // Day (or rejection) by the date's digits as the number YYYYMMDD.
+  readonly #dates = new Map<number, number | Rejection>()
 
   #rowsSkipped = 0
   #errorCount = 0
@@ -136,8 +138,8 @@ export class BatchBuilder {
       known = this.#internName(text)
       this.#rawNames.set(detachString(text), known)
     }
-    if (known instanceof Rejection) return this.#reject(line, index, text, known)
-    return known
+    if (typeof known === 'number') return known
+    return this.#reject(line, index, text, known)
   }
 
   #internName(text: string): number | Rejection {
@@ -159,8 +161,8 @@ export class BatchBuilder {
     if (text === undefined) return this.#missing(fields, index, line)
 
     const units = parseAmountUnits(text)
-    if (units instanceof Rejection) return this.#reject(line, index, text, units)
-    return units
+    if (typeof units === 'number') return units
+    return this.#reject(line, index, text, units)
   }
 
   #day(fields: string[], index: number, line: number): number | undefined {
@@ -170,11 +172,12 @@ export class BatchBuilder {
       return undefined
     }
 
-    let day = this.#dates.get(text)
+    const key = packedDateKey(text)
+    let day = key < 0 ? parseSaleDay(text) : this.#dates.get(key)
     if (day === undefined) {
       day = parseSaleDay(text)
       if (this.#dates.size >= MAX_CACHED_DATES) this.#dates.clear()
-      this.#dates.set(detachString(text), day)
+      this.#dates.set(key, day)
     }
     if (day instanceof Rejection) {
       this.#reject(line, index, text, day)
