@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/logger.ts'
 import {
   formatNumber,
   markdownTable,
+  removeScratch,
   salesCsv,
   targetAtMost,
 } from './harness.ts'
@@ -202,5 +203,9 @@ function report(
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.stdout.write(`${await main()}\n`)
+  try {
+    process.stdout.write(`${await main()}\n`)
+  } finally {
+    removeScratch()
+  }
 }
