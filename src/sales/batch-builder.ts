@@ -111,8 +111,8 @@ export class BatchBuilder {
   finish(): StagedUpload {
     if (!this.#columns) {
       throw unprocessable('CSV_HEADER_MISSING',
-        `The file is empty; the first line must name the columns ` +
-        `${SALES_COLUMNS.join(', ')}`,
+        'The file is empty. Its first line must be a header naming the ' +
+        `columns ${SALES_COLUMNS.join(', ')}`,
         { errors: [{ line: 1, message: 'the header line is missing' }] })
     }
     return {
