@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, test, type TestContext } from 'node:test'
 import { averageAmount, unitsToAmount } from '../src/sales/money.ts'
-import type { SalesBatch } from '../src/sales/types.ts'
 import {
   bearer,
   createUserWithToken,
@@ -135,37 +134,25 @@ function topOf(sales: Sale[], limit: number) {
     }))
 }
 
-/** Turns parsed sales into the batch an upload hands to the store. */
-function batchOf(sales: Sale[]): SalesBatch {
-  const names: string[] = []
-  const index = new Map<string, number>()
-  const customerIndex = new Uint32Array(sales.length)
-  sales.forEach((sale, i) => {
-    if (!index.has(sale.name)) index.set(sale.name, names.push(sale.name) - 1)
-    customerIndex[i] = index.get(sale.name)!
-  })
-  return {
-    length: sales.length,
-    days: Int32Array.from(sales, (sale) => Date.parse(sale.date) / 86_400_000),
-    units: Float64Array.from(sales, (sale) => Number(sale.units)),
-    customerIndex,
-    customerNames: names,
-  }
-}
-
 interface Setup {
   server: TestServer
   headers: Record<string, string>
   get(path: string): Promise<Response>
 }
 
-/** Starts a server with an admin and loads `csv` into its store. */
+/** Starts a server with an admin and uploads `csv` as a raw body. */
 async function setUp(t: TestContext, csv?: string): Promise<Setup> {
   const server = await startServer(t)
   const { token } = await createUserWithToken(server.app, 'admin')
   const headers = bearer(token)
-  // NOTE: loads through the store until POST /upload-sales is served.
-  if (csv !== undefined) await server.app.sales.append(batchOf(readSales(csv)))
+  if (csv !== undefined) {
+    const response = await fetch(`${server.url}/upload-sales`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'text/csv' },
+      body: csv,
+    })
+    assert.equal(response.status, 201, await response.text())
+  }
   return {
     server,
     headers,
