@@ -113,7 +113,9 @@ export class MemorySalesStore implements SalesStore {
 
   /**
    * Returns the top customers. Without bounds, or with bounds that cover
-   * every row, it reads a cached ranking, so a call costs O(limit). Any
+   * every row, it reads the ranking of all customers, which the first such
+   * call after a change sorts in O(c log c) for c customers, so later calls
+   * cost O(limit). Any
    * narrower range totals the rows in it, which costs O(r) for r rows plus
    * O(k log limit) comparisons for k distinct customers.
    */
