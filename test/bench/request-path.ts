@@ -141,7 +141,7 @@ function report(results: Map<string, LoadResult>): string {
   ].join('\n')
 }
 
-// Every contender must answer 200 with a JSON object of the same fields,
+// Every contender must respond 200 with a JSON object of the same fields,
 // or the comparison measures different work.
 async function checkProfile(
   url: string,
