@@ -47,6 +47,12 @@ export interface BatchBuilderOptions {
 }
 
 const INITIAL_CAPACITY = 4096
+// Past this capacity the columns grow by this many rows at a time instead
+// of doubling, so little committed capacity stays unused. The store
+// shrinks these buffers once it has copied the rows, and in Node 20.20
+// (V8 11.3) a shrink zeroes the bytes it cuts, which first brings unused
+// pages into memory.
+const GROWTH_ROWS = 1 << 16
 const DEFAULT_MAX_ROWS = 1 << 24
 // V8 reserves at most 4 GiB for one resizable buffer: 2^29 doubles.
 const MAX_RESERVED_ROWS = 1 << 29
@@ -263,8 +269,8 @@ class StagingColumns {
       this.#reserve(Math.min(capacity * 2, MAX_RESERVED_ROWS))
     }
 
-    const next = Math.min(Math.max(INITIAL_CAPACITY, capacity * 2),
-      this.#reservedRows)
+    const step = Math.min(Math.max(INITIAL_CAPACITY, capacity), GROWTH_ROWS)
+    const next = Math.min(capacity + step, this.#reservedRows)
     const [days, units, customers] = this.#buffers
     days?.resize(next * Int32Array.BYTES_PER_ELEMENT)
     units?.resize(next * Float64Array.BYTES_PER_ELEMENT)
