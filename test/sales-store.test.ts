@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { BatchBuilder } from '../src/sales/batch-builder.ts'
 import { MemorySalesStore } from '../src/sales/memory-store.ts'
 import { parseIsoDay } from '../src/sales/calendar.ts'
 import type { DayRange, SalesBatch } from '../src/sales/types.ts'
@@ -67,6 +68,79 @@ function inRange(rows: Row[], range: DayRange): Row[] {
   return rows.filter((row) =>
     (range.from === undefined || row.day >= range.from) &&
     (range.to === undefined || row.day <= range.to))
+}
+
+/** Draws rows of 40 customers on days `firstDay + [0, daySpan)`. */
+function randomRows(
+  count: number,
+  seed: number,
+  firstDay = 19_000,
+  daySpan = 60,
+): Row[] {
+  const random = seededRandom(seed)
+  return Array.from({ length: count }, () => ({
+    name: `Customer ${Math.floor(random() * 40)}`,
+    units: Math.floor(random() * 100) * 100,
+    day: firstDay + Math.floor(random() * daySpan),
+  }))
+}
+
+/** Collects what every query returns, for comparing two stores. */
+async function answers(store: MemorySalesStore, range: DayRange) {
+  const { count } = await store.summary({})
+  return {
+    summary: await store.summary(range),
+    days: await store.days({}),
+    page: await store.page({}, 0, count),
+    top: await store.topCustomers(10, {}),
+    topOfRange: await store.topCustomers(10, range),
+  }
+}
+
+type Column = Int32Array | Float64Array | Uint32Array
+type ColumnType = new (buffer: ArrayBuffer, offset: number, length?: number) =>
+  Column
+
+interface ResizableBuffer extends ArrayBuffer {
+  resize(byteLength: number): void
+}
+
+const Resizable = ArrayBuffer as unknown as new (
+  byteLength: number,
+  options: { maxByteLength: number },
+) => ResizableBuffer
+
+const ROWS_OF_SPARE_CAPACITY = 100
+
+/** Copies a column onto a resizable buffer of its own, with spare room. */
+function onOwnBuffer(column: Column, fixedLength: boolean): Column {
+  const View = column.constructor as ColumnType
+  const byteOffset = fixedLength ? 8 : 0
+  const bytes = byteOffset +
+    (column.length + ROWS_OF_SPARE_CAPACITY) * column.BYTES_PER_ELEMENT
+  const buffer = new Resizable(bytes, { maxByteLength: 2 * bytes })
+  const copy = fixedLength
+    ? new View(buffer, byteOffset, column.length)
+    : new View(buffer, byteOffset)
+  copy.set(column)
+  return copy
+}
+
+/** Copies the three columns onto one shared resizable buffer. */
+function onSharedBuffer(batch: SalesBatch): SalesBatch {
+  const { length } = batch
+  const buffer = new Resizable(16 * length, { maxByteLength: 32 * length })
+  const units = new Float64Array(buffer, 0, length)
+  const days = new Int32Array(buffer, 8 * length, length)
+  const customerIndex = new Uint32Array(buffer, 12 * length, length)
+  units.set(batch.units)
+  days.set(batch.days)
+  customerIndex.set(batch.customerIndex)
+  return { ...batch, days, units, customerIndex }
+}
+
+function columnsOf(batch: SalesBatch): Column[] {
+  return [batch.days, batch.units, batch.customerIndex]
 }
 
 describe('MemorySalesStore', () => {
@@ -315,6 +389,124 @@ describe('MemorySalesStore', () => {
       await assert.rejects(store.append(batch), TypeError, defect)
     }
     assert.deepEqual(await store.summary({}), { totalUnits: 0, count: 0 })
+  })
+
+  test('append into empty and filled stores agrees', async () => {
+    const cases: Array<[string, Row[]]> = [
+      ['days within two months', randomRows(3000, 11)],
+      // Too spread out for one counter per day, so days are ranked.
+      ['days over centuries', randomRows(3000, 12, -700_000, 3_000_000)],
+    ]
+    for (const [spread, rows] of cases) {
+      const whole = new MemorySalesStore()
+      const parts = new MemorySalesStore()
+      const range = { from: rows[0]!.day, to: rows[0]!.day + 20 }
+
+      await whole.append(batchOf(rows))
+      await parts.append(batchOf(rows.slice(0, 1800)))
+      await parts.append(batchOf(rows.slice(1800)))
+
+      assert.deepEqual(await parts.summary({}),
+        { totalUnits: rows.reduce((sum, row) => sum + row.units, 0),
+          count: rows.length }, spread)
+      assert.deepEqual(await parts.summary(range),
+        (await answers(whole, range)).summary, spread)
+      assert.deepEqual(await answers(parts, range),
+        await answers(whole, range), spread)
+    }
+  })
+
+  test('append frees resizable batch buffers', async () => {
+    // More rows than one step of freeing, so the buffers shrink in steps.
+    const rows = randomRows(150_000, 21, 19_000, 400)
+    const range = { from: 19_100, to: 19_180 }
+    const expected = new MemorySalesStore()
+    await expected.append(batchOf(rows))
+    const plain = batchOf(rows)
+    const layouts: Array<[string, SalesBatch, boolean]> = [
+      ['length-tracking views', {
+        ...plain,
+        days: onOwnBuffer(plain.days, false) as Int32Array,
+        units: onOwnBuffer(plain.units, false) as Float64Array,
+        customerIndex: onOwnBuffer(plain.customerIndex, false) as Uint32Array,
+      }, true],
+      ['fixed-length views past byte 0', {
+        ...plain,
+        days: onOwnBuffer(plain.days, true) as Int32Array,
+        units: onOwnBuffer(plain.units, true) as Float64Array,
+        customerIndex: onOwnBuffer(plain.customerIndex, true) as Uint32Array,
+      }, true],
+      // Shrinking one column's buffer would cut the other columns.
+      ['columns on one shared buffer', onSharedBuffer(plain), false],
+    ]
+
+    for (const [layout, batch, freed] of layouts) {
+      const store = new MemorySalesStore()
+      // A freed buffer keeps only the bytes before its column.
+      const bytesAfter = columnsOf(batch).map((column) =>
+        freed ? column.byteOffset : column.buffer.byteLength)
+
+      await store.append(batch)
+
+      assert.deepEqual(await answers(store, range),
+        await answers(expected, range), layout)
+      columnsOf(batch).forEach((column, i) => {
+        assert.equal(column.buffer.byteLength, bytesAfter[i], `${layout} ${i}`)
+      })
+    }
+  })
+
+  test('append frees a BatchBuilder batch', async () => {
+    const builder = new BatchBuilder()
+    builder.addRecord(['customer_name', 'amount', 'date'], 1)
+    const rows = 140_000
+    for (let i = 0; i < rows; i++) {
+      builder.addRecord([`c${i % 9}`, '1.5', '2024-03-01'], i + 2)
+    }
+    const { batch } = builder.finish()
+    const spare = batch.units.length - batch.length
+
+    await new MemorySalesStore().append(batch)
+
+    // Doubling would leave 122,144 rows of spare capacity here, and freeing
+    // spare capacity first brings its pages into memory.
+    assert.ok(spare <= 65_536, `spare capacity of ${spare} rows`)
+    for (const column of columnsOf(batch)) {
+      assert.equal(column.buffer.byteLength, 0)
+    }
+  })
+
+  test('rejected batch changes neither store nor batch', async () => {
+    const store = new MemorySalesStore()
+    const half = Math.floor(Number.MAX_SAFE_INTEGER / 2)
+    await store.append(batchOf([ADA, { ...BO, units: half }]))
+    const before = await answers(store, { from: BO.day, to: ADA.day })
+    const rows = randomRows(1000, 31)
+    const tooLarge = batchOf([...rows, { ...CY, units: half }])
+    const negative = batchOf([...rows, { ...CY, units: -1 }])
+    const bad: Array<[string, SalesBatch, object]> = [
+      ['total past the safe range', tooLarge,
+        { status: 422, code: 'SALES_TOTAL_TOO_LARGE' }],
+      ['negative units', negative, TypeError],
+    ]
+
+    for (const [defect, plain, error] of bad) {
+      const batch = {
+        ...plain,
+        days: onOwnBuffer(plain.days, false) as Int32Array,
+        units: onOwnBuffer(plain.units, false) as Float64Array,
+        customerIndex: onOwnBuffer(plain.customerIndex, false) as Uint32Array,
+      }
+
+      await assert.rejects(store.append(batch), error, defect)
+
+      assert.deepEqual(await answers(store, { from: BO.day, to: ADA.day }),
+        before, defect)
+      assert.deepEqual(batch.days.slice(0, batch.length), plain.days, defect)
+      assert.deepEqual(batch.units.slice(0, batch.length), plain.units, defect)
+      assert.deepEqual(batch.customerIndex.slice(0, batch.length),
+        plain.customerIndex, defect)
+    }
   })
 
   test('matches a row scan over random uploads', async () => {

@@ -67,6 +67,33 @@ export function buildDayIndex(rows: SalesColumns): DayIndex {
 }
 
 /**
+ * Merges the indexes of two row sets that are laid out together day by
+ * day, each day's rows of `a` followed by those of `b`. Costs time
+ * proportional to their distinct days.
+ */
+export function mergeDayIndexes(a: DayIndex, b: DayIndex): DayIndex {
+  const dayCount = countDistinctDays(a.days, b.days)
+  const index: DayIndex = {
+    days: new Int32Array(dayCount),
+    unitPrefix: new Float64Array(dayCount + 1),
+    rowStart: new Float64Array(dayCount + 1),
+  }
+  let i = 0
+  let j = 0
+  for (let position = 0; position < dayCount; position++) {
+    const day = Math.min(a.days[i] ?? Infinity, b.days[j] ?? Infinity)
+    index.days[position] = day
+    index.unitPrefix[position] = a.unitPrefix[i]! + b.unitPrefix[j]!
+    index.rowStart[position] = a.rowStart[i]! + b.rowStart[j]!
+    if (a.days[i] === day) i++
+    if (b.days[j] === day) j++
+  }
+  index.unitPrefix[dayCount] = a.unitPrefix[i]! + b.unitPrefix[j]!
+  index.rowStart[dayCount] = a.rowStart[i]! + b.rowStart[j]!
+  return index
+}
+
+/**
  * Finds the day positions inside an inclusive range with two binary
  * searches. An empty or inverted range gives `first === end`.
  */
@@ -90,8 +117,22 @@ export function spanRows(index: DayIndex, span: DaySpan): [number, number] {
   return [index.rowStart[span.first]!, index.rowStart[span.end]!]
 }
 
-/** Returns the first position whose value is at least `value`. */
-function lowerBound(sorted: Int32Array, value: number): number {
+function countDistinctDays(a: Int32Array, b: Int32Array): number {
+  let i = 0
+  let j = 0
+  let count = 0
+  while (i < a.length && j < b.length) {
+    const x = a[i]!
+    const y = b[j]!
+    if (x <= y) i++
+    if (y <= x) j++
+    count++
+  }
+  return count + (a.length - i) + (b.length - j)
+}
+
+/** Returns the first position of `sorted` whose value is at least `value`. */
+export function lowerBound(sorted: Int32Array, value: number): number {
   let low = 0
   let high = sorted.length
   while (low < high) {

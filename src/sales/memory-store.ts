@@ -9,7 +9,6 @@ import {
   type RangeScratch,
 } from './customer-ranking.ts'
 import {
-  buildDayIndex,
   EMPTY_DAY_INDEX,
   spanOf,
   spanRows,
@@ -17,8 +16,7 @@ import {
   type DayIndex,
   type SalesColumns,
 } from './day-index.ts'
-import { mergeByDay } from './merge-by-day.ts'
-import { sortByDay } from './sort-by-day.ts'
+import { mergeBatch } from './merge-by-day.ts'
 import type {
   AppendResult,
   CustomerTotal,
@@ -69,39 +67,40 @@ function emptySnapshot(): Snapshot {
  * total is two binary searches and a page is a binary search plus a copy.
  * `append` builds the merged columns, index and customer totals first and
  * then swaps them in with one assignment, so a query reads all of an
- * upload or none of it. An append costs a copy of every stored row.
+ * upload or none of it. An append costs a copy of every stored row, and
+ * until it returns the old and the new columns are both in memory.
  */
 export class MemorySalesStore implements SalesStore {
   #state = emptySnapshot()
   #customerIds = new Map<string, number>()
 
   /**
-   * Adds a batch. Throws 422 `SALES_TOTAL_TOO_LARGE`, leaving the store as
-   * it was, when the grand total would pass `Number.MAX_SAFE_INTEGER`
-   * units. Every customer total and day prefix sum is at most the grand
-   * total, because units are never negative, so none of them can pass it
-   * either. Throws `TypeError` for a malformed batch.
+   * Adds a batch, taking ownership of it as `SalesStore.append` describes:
+   * columns on resizable buffers of their own are shrunk to nothing while
+   * the rows are copied out. Throws 422 `SALES_TOTAL_TOO_LARGE`, leaving
+   * the store and the batch as they were, when the grand total would pass
+   * `Number.MAX_SAFE_INTEGER` units. Every customer total and day prefix
+   * sum is at most the grand total, because units are never negative, so
+   * none of them can pass it either. Throws `TypeError` for a malformed
+   * batch, also before changing anything.
    */
   async append(batch: SalesBatch): Promise<AppendResult> {
     const used = checkBatch(batch)
     const state = this.#state
     const totalUnits = state.totalUnits + batchUnits(batch)
     if (totalUnits > Number.MAX_SAFE_INTEGER) throw totalTooLarge()
-    if (batch.length === 0) return this.#result(0)
+    const rowsInserted = batch.length
+    if (rowsInserted === 0) return this.#result(0)
 
     const { ids, added } = this.#resolveNames(batch.customerNames, used)
-    const sorted = sortByDay(batch, ids)
-    const merged = mergeByDay(state, {
-      rows: sorted,
-      index: buildDayIndex(sorted),
-    })
-    const customers = addCustomers(state.customers, added, sorted)
+    const customers = addCustomers(state.customers, added, batch, ids)
+    const merged = mergeBatch(state, batch, ids)
 
     for (const name of added) {
       this.#customerIds.set(name, this.#customerIds.size)
     }
     this.#state = { ...merged, customers, totalUnits }
-    return this.#result(batch.length)
+    return this.#result(rowsInserted)
   }
 
   async summary(range: DayRange): Promise<SalesTotals> {
@@ -259,19 +258,21 @@ function ownCopy(name: string): string {
   return Buffer.from(name, 'utf8').toString('utf8')
 }
 
+/** Returns the table with the batch's new names and rows added. */
 function addCustomers(
   table: CustomerTable,
   added: string[],
-  rows: SalesColumns,
+  batch: SalesBatch,
+  ids: Uint32Array,
 ): CustomerTable {
   const count = table.names.length + added.length
   const units = new Float64Array(count)
   const counts = new Float64Array(count)
   units.set(table.units)
   counts.set(table.counts)
-  for (let row = 0; row < rows.length; row++) {
-    const id = rows.customers[row]!
-    units[id]! += rows.units[row]!
+  for (let row = 0; row < batch.length; row++) {
+    const id = ids[batch.customerIndex[row]!]!
+    units[id]! += batch.units[row]!
     counts[id]!++
   }
   return { names: [...table.names, ...added], units, counts }

@@ -13,6 +13,8 @@ export interface DayRange {
  * Validated rows of one upload in columnar form, ready to be appended.
  * Row `i` is `customerNames[customerIndex[i]]`, `units[i]`, `days[i]`.
  * The arrays may be longer than `length`; only the first `length` count.
+ * Each column may be on a resizable `ArrayBuffer` of its own, which lets
+ * `SalesStore.append` free it while copying the rows out.
  */
 export interface SalesBatch {
   length: number
@@ -53,6 +55,13 @@ export interface SaleRecord {
  * or nothing, so no reader sees part of an upload.
  */
 export interface SalesStore {
+  /**
+   * Adds every row of the batch in one step. The store takes ownership of
+   * the batch, so the caller must not read or reuse it afterwards: the
+   * in-memory store shrinks resizable column buffers to nothing and may
+   * overwrite `days`. A batch that is rejected for its values (422 or
+   * `TypeError`) is left unchanged, and so is the store.
+   */
   append(batch: SalesBatch): Promise<AppendResult>
   summary(range: DayRange): Promise<SalesTotals>
   /** Highest total first, ties by name. */

@@ -51,6 +51,8 @@ async function uploadSales(
   }
   if (staged.errorCount > 0 && !skip) throw rowsInvalid(staged)
 
+  // The store takes ownership of the batch, so only the counts and errors
+  // of `staged` are read from here on.
   const result = await services.sales.append(staged.batch)
   return {
     status: 201,
