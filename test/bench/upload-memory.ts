@@ -20,14 +20,19 @@ import { uploadFile, type UploadEncoding } from './upload-client.ts'
  * disk runs here too and is counted in the peak.
  *
  * NOTE: `memoryUsage().arrayBuffers` leaves out resizable buffers, which
- * the upload's staging columns use. The retained figure is right only
- * while the store copies a batch instead of keeping its arrays.
+ * the upload's staging columns use. The retained figure counts everything
+ * only because the store copies each batch into fixed-size arrays and
+ * shrinks the staging buffers to nothing; if the store kept a staging
+ * buffer, its rows would be missing from the figure.
  */
 
 const RETAINED_ROWS = 1_000_000
 // About 100 MB of generated CSV at roughly 35 bytes a row.
 const LARGE_ROWS = 2_850_000
 const RETAINED_TARGET_BYTES = 40
+// Peak RSS growth as a share of the file, so the upload never costs a
+// copy of the file in memory.
+const PEAK_TARGET_PERCENT = 75
 const SECRET = 'bench-secret-that-is-at-least-32-bytes-long'
 const MIB = 1024 * 1024
 
@@ -196,9 +201,10 @@ function report(
     targetAtMost('retained bytes per stored row', perRow,
       RETAINED_TARGET_BYTES, 'B'),
     targetAtMost('peak RSS growth while a ~100 MB upload streams in, ' +
-      'share of the file', streamingGrowth / peak.fileBytes * 100, 100, '%'),
+      'share of the file', streamingGrowth / peak.fileBytes * 100,
+      PEAK_TARGET_PERCENT, '%'),
     targetAtMost('peak RSS growth over the whole ~100 MB upload, share of ' +
-      'the file', growth / peak.fileBytes * 100, 100, '%'),
+      'the file', growth / peak.fileBytes * 100, PEAK_TARGET_PERCENT, '%'),
   ].join('\n')
 }
 
