@@ -1,5 +1,17 @@
 import type { Route } from './http/context.ts'
 
+/** An OpenAPI response object for a problem+json error. */
+export function problemResponse(description: string): Record<string, unknown> {
+  return {
+    description,
+    content: {
+      'application/problem+json': {
+        schema: { $ref: '#/components/schemas/Problem' },
+      },
+    },
+  }
+}
+
 /** Builds the OpenAPI 3.1 document from the routes the app serves. */
 export function buildOpenApi(routes: Route[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {}

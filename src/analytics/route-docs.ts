@@ -1,4 +1,5 @@
 import type { OperationDoc } from '../http/context.ts'
+import { problemResponse as problem } from '../openapi.ts'
 
 /** OpenAPI operation objects of the analytics routes. */
 
@@ -21,15 +22,6 @@ const dateParams = [
     schema: { type: 'string', format: 'date' },
   },
 ]
-
-const problem = (description: string) => ({
-  description,
-  content: {
-    'application/problem+json': {
-      schema: { $ref: '#/components/schemas/Problem' },
-    },
-  },
-})
 
 const errorResponses = {
   401: problem('Missing, invalid or expired token'),

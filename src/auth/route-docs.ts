@@ -1,13 +1,5 @@
 import type { OperationDoc } from '../http/context.ts'
-
-const problem = (description: string) => ({
-  description,
-  content: {
-    'application/problem+json': {
-      schema: { $ref: '#/components/schemas/Problem' },
-    },
-  },
-})
+import { problemResponse as problem } from '../openapi.ts'
 
 const publicUser = {
   type: 'object',

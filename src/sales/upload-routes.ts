@@ -1,6 +1,7 @@
 import type { OperationDoc, Reply, RequestContext, Route } from '../http/context.ts'
 import { unprocessable } from '../http/errors.ts'
 import { choiceParam } from '../http/query.ts'
+import { problemResponse as problem } from '../openapi.ts'
 import type { AppServices } from '../services.ts'
 import type { StagedUpload } from './batch-builder.ts'
 import { closingConnection, FILE_FIELD, stageUpload } from './upload-intake.ts'
@@ -89,15 +90,6 @@ async function clearSales(
   await services.sales.clear()
   return { status: 200, body: { total_transactions: 0 } }
 }
-
-const problem = (description: string) => ({
-  description,
-  content: {
-    'application/problem+json': {
-      schema: { $ref: '#/components/schemas/Problem' },
-    },
-  },
-})
 
 const rowError = {
   type: 'object',
