@@ -59,22 +59,28 @@ const MINUS = 0x2d
  * needed column that is missing or given twice.
  */
 export function mapHeader(fields: string[]): ColumnMap {
-  const found = new Map<string, number[]>()
+  // Only the sales columns are tracked, so a header that repeats an extra
+  // column many times still maps in linear time.
+  const first = new Map<string, number>()
+  const repeatedSet = new Set<string>()
   fields.forEach((field, index) => {
     const name = field.trim().toLowerCase()
-    found.set(name, [...(found.get(name) ?? []), index])
+    if (!(SALES_COLUMNS as readonly string[]).includes(name)) return
+    if (first.has(name)) repeatedSet.add(name)
+    else first.set(name, index)
   })
 
-  const missing = SALES_COLUMNS.filter((column) => !found.has(column))
-  const repeated = SALES_COLUMNS.filter(
-    (column) => (found.get(column)?.length ?? 0) > 1)
+  const missing = SALES_COLUMNS.filter((column) => !first.has(column))
+  const repeated = SALES_COLUMNS.filter((column) => repeatedSet.has(column))
   if (missing.length > 0 || repeated.length > 0) {
     throw headerError(missing, repeated)
   }
 
-  const [name, amount, date] = SALES_COLUMNS.map(
-    (column) => found.get(column)?.[0] as number)
-  return { customer_name: name!, amount: amount!, date: date! }
+  return {
+    customer_name: first.get('customer_name')!,
+    amount: first.get('amount')!,
+    date: first.get('date')!,
+  }
 }
 
 function headerError(missing: string[], repeated: string[]): Error {
