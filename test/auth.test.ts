@@ -181,6 +181,12 @@ describe('POST /register', () => {
       ['password', { username: 'alice', password: 'p'.repeat(129) }],
       // password of 129 emoji, each one character
       ['password', { username: 'alice', password: '😀'.repeat(129) }],
+      // password of lone high surrogates, which UTF-8 turns into U+FFFD
+      ['password', { username: 'alice', password: '\ud800'.repeat(8) }],
+      // password ending in a lone low surrogate
+      ['password', { username: 'alice', password: 'password\udfff' }],
+      // password with a surrogate pair in reverse order
+      ['password', { username: 'alice', password: 'password\udc00\ud83d' }],
       // role outside admin/user
       ['role', { username: 'alice', password: PASSWORD, role: 'root' }],
       // role in another case
@@ -574,6 +580,51 @@ describe('POST /login', () => {
     }
   })
 
+  test('keeps U+FFFD apart from lone surrogates', async (t) => {
+    const { url } = await startServer(t)
+    const replacement = '\ufffd'.repeat(8)
+    await postJson(`${url}/register`, { username: 'alice', password: replacement })
+    const surrogates = ['\ud800'.repeat(8), '\udfff'.repeat(8)]
+
+    for (const password of surrogates) {
+      const response = await postJson(`${url}/login`,
+        { username: 'alice', password })
+      const body = await assertProblem(response, 422, 'AUTH_LOGIN_INVALID')
+      assert.deepEqual(body.errors.map((e: any) => e.field), ['password'])
+    }
+    const login = await postJson(`${url}/login`,
+      { username: 'alice', password: replacement })
+    assert.equal(login.status, 200)
+  })
+
+  test('rejects lone surrogates alike for any user', async (t) => {
+    const { url } = await startServer(t)
+    await registerOk(url, 'alice')
+    const cases: Array<[string, Record<string, unknown>]> = [
+      // password of lone high surrogates
+      ['password', { username: 'alice', password: '\ud800'.repeat(8) }],
+      // password of lone low surrogates
+      ['password', { username: 'alice', password: '\udfff'.repeat(8) }],
+      // password with one lone surrogate among valid characters
+      ['password', { username: 'alice', password: `${PASSWORD}\udbff` }],
+      // username with a lone surrogate
+      ['username', { username: 'alice\ud800', password: PASSWORD }],
+    ]
+
+    for (const [field, fields] of cases) {
+      const known = await postJson(`${url}/login`, fields)
+      const unknown = await postJson(`${url}/login`,
+        { ...fields, username: `nobody${fields.username}` })
+      const message = JSON.stringify(fields)
+      const knownBody = await assertProblem(known, 422, 'AUTH_LOGIN_INVALID')
+      const unknownBody = await assertProblem(unknown, 422, 'AUTH_LOGIN_INVALID')
+
+      assert.deepEqual(knownBody, unknownBody, message)
+      assert.deepEqual(knownBody.errors.map((e: any) => e.field), [field],
+        message)
+    }
+  })
+
   test('rejects a username that is not a string', async (t) => {
     const { url } = await startServer(t)
     // A number, an object, an array, null, a missing field and an empty one.
@@ -854,6 +905,8 @@ describe('configured admin', () => {
       { adminUsername: 'the root', adminPassword: PASSWORD },
       // password too short
       { adminUsername: 'root', adminPassword: 'short' },
+      // password of lone surrogates
+      { adminUsername: 'root', adminPassword: '\ud800'.repeat(8) },
     ]
 
     for (const options of cases) {
@@ -915,6 +968,14 @@ describe('password hashing', () => {
     for (const hash of unreadable) {
       assert.equal(await verifyPassword(PASSWORD, hash), false, String(hash))
     }
+  })
+
+  test('rejects lone surrogates without hashing', async () => {
+    const stored = await hashPassword('\ufffd'.repeat(8))
+
+    assert.equal(await verifyPassword('\ud800'.repeat(8), stored), false)
+    assert.equal(await verifyPassword('\ufffd'.repeat(8), stored), true)
+    await assert.rejects(hashPassword('\ud800'.repeat(8)), TypeError)
   })
 
   test('rejects an over-long password without hashing', async () => {

@@ -1,6 +1,7 @@
 import { unprocessable, type ProblemItem } from '../http/errors.ts'
 import {
   countCodePoints,
+  isWellFormedUnicode,
   MAX_PASSWORD_LENGTH,
   MIN_PASSWORD_LENGTH,
 } from './password.ts'
@@ -19,7 +20,10 @@ export interface Registration {
   role: Role
 }
 
-/** A `POST /login` body whose fields are strings of acceptable length. */
+/**
+ * A `POST /login` body whose fields are well-formed strings of acceptable
+ * length.
+ */
 export interface LoginCredentials {
   username: string
   password: string
@@ -44,13 +48,14 @@ export function parseRegistration(
 }
 
 /**
- * Checks that `username` and `password` are present strings, the password
- * no longer than the maximum. These checks never look at stored users, so
- * they return the same result for known and unknown names. Throws a 422.
+ * Checks that `username` and `password` are present, well-formed Unicode
+ * strings, the password no longer than the maximum. These checks never look
+ * at stored users, so they return the same result for known and unknown
+ * names. Throws a 422.
  */
 export function parseLogin(fields: Record<string, unknown>): LoginCredentials {
   const errors: ProblemItem[] = []
-  const username = requireString('username', fields.username, errors)
+  const username = requireText('username', fields.username, errors)
   if (username === '') {
     errors.push({ field: 'username', message: 'username must not be empty' })
   }
@@ -66,7 +71,7 @@ function checkUsername(
   value: unknown,
   errors: ProblemItem[],
 ): string | undefined {
-  const raw = requireString('username', value, errors)
+  const raw = requireText('username', value, errors)
   if (raw === undefined) return undefined
 
   const username = normalizeUsername(raw)
@@ -94,7 +99,7 @@ function checkPassword(
   errors: ProblemItem[],
   minLength: number,
 ): string | undefined {
-  const password = requireString('password', value, errors)
+  const password = requireText('password', value, errors)
   if (password === undefined) return undefined
 
   const length = countCodePoints(password, MAX_PASSWORD_LENGTH)
@@ -122,7 +127,7 @@ function checkRole(value: unknown, errors: ProblemItem[]): Role | undefined {
   return undefined
 }
 
-function requireString(
+function requireText(
   field: string,
   value: unknown,
   errors: ProblemItem[],
@@ -133,6 +138,13 @@ function requireString(
   }
   if (typeof value !== 'string') {
     errors.push({ field, message: `${field} must be a string` })
+    return undefined
+  }
+  if (!isWellFormedUnicode(value)) {
+    errors.push({
+      field,
+      message: `${field} must be valid Unicode, without lone surrogates`,
+    })
     return undefined
   }
   return value

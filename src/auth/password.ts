@@ -45,14 +45,22 @@ const DUMMY_HASH: ScryptHash = {
   key: randomBytes(KEY_BYTES),
 }
 
+// In a `u` regex a surrogate pair is one code point, so this matches only a
+// surrogate without its partner.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u
+
 /**
  * Hashes a password with scrypt and a fresh 16-byte salt, and returns a
  * PHC-style string that stores the parameters. The password is NFKC
- * normalised first. Throws a 503 `HttpError` when too many hashes wait.
+ * normalised first. Throws a 503 `HttpError` when too many hashes wait, and
+ * `TypeError` for a password that was not validated first.
  */
 export async function hashPassword(password: string): Promise<string> {
   if (!isAcceptableLength(password)) {
     throw new TypeError('The password length must be checked before hashing')
+  }
+  if (!isWellFormedUnicode(password)) {
+    throw new TypeError('A password with a lone surrogate cannot be hashed')
   }
 
   const salt = randomBytes(SALT_BYTES)
@@ -63,13 +71,15 @@ export async function hashPassword(password: string): Promise<string> {
 /**
  * Returns whether `password` matches the stored PHC string. A missing or
  * unreadable `stored` runs the same work against a dummy hash and returns
- * false. A password over the maximum length returns false without hashing.
+ * false. A password over the maximum length, or with a lone surrogate,
+ * returns false without hashing.
  */
 export async function verifyPassword(
   password: string,
   stored: string | undefined,
 ): Promise<boolean> {
   if (countCodePoints(password) > MAX_PASSWORD_LENGTH) return false
+  if (!isWellFormedUnicode(password)) return false
 
   const parsed = stored === undefined ? undefined : parseHash(stored)
   const target = parsed ?? DUMMY_HASH
@@ -85,6 +95,15 @@ export function countCodePoints(text: string, limit = Infinity): number {
     if (count > limit) break
   }
   return count
+}
+
+/**
+ * Returns whether `text` is well-formed UTF-16, with no lone surrogate.
+ * scrypt encodes its input as UTF-8, which turns every lone surrogate into
+ * U+FFFD, so passwords that differ only in them would verify as each other.
+ */
+export function isWellFormedUnicode(text: string): boolean {
+  return !LONE_SURROGATE.test(text)
 }
 
 function isAcceptableLength(password: string): boolean {
