@@ -1,4 +1,4 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import type { IncomingMessage, RequestListener } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import { analyticsRoutes } from './analytics/routes.ts'
 import { createGuards } from './auth/guards.ts'
@@ -106,25 +106,37 @@ export async function createApp(options: CreateAppOptions = {}): Promise<App> {
 function createListener(router: Router, logger: Logger): RequestListener {
   return (req, res) => {
     const started = performance.now()
-    const context = startContext(req, res)
-    if (!context) {
-      sendProblem(res, badRequest('HTTP_URL_INVALID', 'The URL is not valid'))
-      return
+    const requestId = requestIdFor(req)
+    res.setHeader('x-request-id', requestId)
+    const url = parseRequestUrl(req.url)
+    const context: RequestContext = {
+      req,
+      res,
+      url: url ?? new URL('http://localhost/'),
+      params: {},
+      requestId,
     }
-    res.setHeader('x-request-id', context.requestId)
 
-    res.once('finish', () => {
+    // 'close' follows 'finish', and also fires when the client goes away
+    // before the response is complete, so every request gets one line.
+    res.once('close', () => {
       logger.info({
-        request_id: context.requestId,
+        request_id: requestId,
         method: req.method,
-        path: context.url.pathname,
+        path: url ? url.pathname : null,
         status: res.statusCode,
         duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
         ...(context.userId ? { user_id: context.userId } : {}),
+        ...(res.writableFinished ? {} : { aborted: true }),
       })
     })
 
+    if (!url) {
+      sendProblem(res, badRequest('HTTP_URL_INVALID', 'The URL is not valid'))
+      return
+    }
     handle(router, context).catch((error: unknown) => {
+      if (isClientAbort(error, req)) return
       reportError(logger, context, error)
       sendProblem(res, error)
     })
@@ -147,17 +159,30 @@ async function handle(router: Router, context: RequestContext): Promise<void> {
   sendJson(res, reply.status, reply.body, reply.headers)
 }
 
-function startContext(
-  req: IncomingMessage,
-  res: ServerResponse,
-): RequestContext | undefined {
-  let url: URL
+/**
+ * Parses the request target. An origin-form target (`/path?query`) is
+ * joined to a fixed origin as text, so `//host/path` stays a path instead
+ * of naming a host. Returns `undefined` for a target that is not a URL.
+ */
+function parseRequestUrl(target: string | undefined): URL | undefined {
+  const raw = target ?? '/'
   try {
-    url = new URL(req.url ?? '/', 'http://localhost')
+    return raw.startsWith('/')
+      ? new URL(`http://localhost${raw}`)
+      : new URL(raw)
   } catch {
     return undefined
   }
-  return { req, res, url, params: {}, requestId: requestIdFor(req) }
+}
+
+const ABORT_CODES = new Set(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE'])
+
+/** Tells a client that hung up mid-request apart from a server fault. */
+function isClientAbort(error: unknown, req: IncomingMessage): boolean {
+  if (!req.destroyed) return false
+  const { code, message } = error as { code?: unknown, message?: unknown }
+  return (typeof code === 'string' && ABORT_CODES.has(code)) ||
+    message === 'aborted'
 }
 
 function reportError(

@@ -9,7 +9,7 @@ const logger = jsonLogger()
 async function main(): Promise<void> {
   const { server: serverConfig, app: appConfig } = loadConfig(process.env)
   const app = await createApp({ ...appConfig, logger })
-  const server = createHttpServer(app.handler)
+  const server = createHttpServer(app.handler, { logger })
 
   server.listen(serverConfig.port, serverConfig.host, () => {
     const address = server.address()

@@ -26,7 +26,9 @@ export async function startServer(
     jwtSecret: TEST_SECRET,
     ...options,
   })
-  const server = createHttpServer(app.handler)
+  const server = createHttpServer(app.handler, {
+    logger: options.logger ?? silentLogger,
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.after(async () => {
     server.closeAllConnections()
