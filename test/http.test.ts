@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
+import { connect } from 'node:net'
 import { describe, test } from 'node:test'
 import { parseForm, requireObject } from '../src/http/read-body.ts'
 import { Router } from '../src/http/router.ts'
@@ -374,4 +375,141 @@ describe('request log', () => {
     })
     assert.equal(JSON.parse(lines[1] as string).level, 'error')
   })
+})
+
+/** Writes raw bytes to the server and resolves with all it sends back. */
+function rawExchange(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname)
+    let received = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => { received += chunk })
+    socket.on('end', () => resolve(received))
+    socket.on('error', reject)
+    socket.write(bytes)
+  })
+}
+
+describe('HTTP edge cases', () => {
+  // Each body is well-formed JSON in a form the server will not decode.
+  const undecodable = [
+    ['gzip content coding', { 'content-encoding': 'gzip' },
+      'HTTP_CONTENT_ENCODING_UNSUPPORTED'],
+    ['a Latin-1 charset',
+      { 'content-type': 'application/json; charset=iso-8859-1' },
+      'HTTP_CHARSET_UNSUPPORTED'],
+  ] as const
+  test('rejects bodies it cannot decode with 415', async (t) => {
+    const { url } = await startServer(t)
+
+    for (const [defect, headers, code] of undecodable) {
+      const response = await fetch(`${url}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: '{"username":"alice","password":"x"}',
+      })
+
+      assert.equal(response.status, 415, defect)
+      assert.equal((await jsonBody(response)).code, code, defect)
+    }
+  })
+
+  test('accepts an explicit UTF-8 charset', async (t) => {
+    const { url } = await startServer(t)
+
+    const response = await fetch(`${url}/compress-string`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset="UTF-8"' },
+      body: '{"text":"aab"}',
+    })
+
+    assert.equal(response.status, 200)
+  })
+
+  test('rejects JSON nested deeper than 64 levels', async (t) => {
+    const { url } = await startServer(t)
+    const post = (value: string) => fetch(`${url}/compress-string`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"text":"a","extra":${value}}`,
+    })
+
+    const deep = await post('['.repeat(100_000) + ']'.repeat(100_000))
+    const shallow = await post('['.repeat(60) + ']'.repeat(60))
+    const bracketsInText = await post(`"${'['.repeat(1000)}"`)
+
+    assert.equal(deep.status, 400)
+    assert.match((await jsonBody(deep)).detail, /deeper than 64/)
+    assert.equal(shallow.status, 200)
+    assert.equal(bracketsInText.status, 200)
+  })
+
+  test('reads a leading double slash as a path', async (t) => {
+    const { url } = await startServer(t)
+
+    const response = await rawExchange(url,
+      'GET //health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+
+    assert.match(response, /^HTTP\/1\.1 200 /)
+    assert.match(response, /\{"status":"ok"\}/)
+  })
+
+  test('answers a target that is not a URL with a problem', async (t) => {
+    const { logger, records } = recordingLogger()
+    const { url } = await startServer(t, { logger })
+
+    const response = await rawExchange(url,
+      'GET http://[::1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+
+    assert.match(response, /^HTTP\/1\.1 400 /)
+    assert.match(response, /x-request-id: /i)
+    assert.match(response, /"code":"HTTP_URL_INVALID"/)
+    assert.equal(records.filter((r) => r.status === 400).length, 1)
+  })
+
+  // Each of these is rejected by Node's HTTP parser before any route runs.
+  const malformed = [
+    ['an unknown method', 'FOO /health HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+    ['a header without a colon', 'GET /health HTTP/1.1\r\nBroken\r\n\r\n', 400],
+    ['headers over 16 KiB',
+      `GET /health HTTP/1.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+  ] as const
+  test('answers parser errors with a problem document', async (t) => {
+    const { logger, records } = recordingLogger()
+    const { url } = await startServer(t, { logger })
+
+    for (const [defect, bytes, status] of malformed) {
+      const response = await rawExchange(url, bytes)
+
+      assert.match(response, new RegExp(`^HTTP/1\\.1 ${status} `), defect)
+      assert.match(response, /application\/problem\+json/, defect)
+      assert.match(response, /"code":"HTTP_REQUEST_MALFORMED"/, defect)
+      assert.match(response, /x-request-id: [0-9a-f-]{36}/i, defect)
+    }
+    assert.equal(records.length, malformed.length)
+  })
+
+  test('logs a request whose client hung up', { timeout: 10_000 },
+    async (t) => {
+      const { logger, records } = recordingLogger()
+      const { url } = await startServer(t, { logger })
+      const { hostname, port } = new URL(url)
+
+      await new Promise<void>((resolve) => {
+        const socket = connect(Number(port), hostname, () => {
+          socket.write('POST /login HTTP/1.1\r\nHost: x\r\n' +
+            'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"us')
+          setImmediate(() => socket.destroy())
+        })
+        socket.on('close', () => resolve())
+      })
+      while (!records.some((r) => r.path === '/login')) {
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+
+      const line = records.find((r) => r.path === '/login')
+      assert.equal(line?.aborted, true)
+      assert.equal(records.some((r) => r.message === 'request failed'), false)
+    })
 })

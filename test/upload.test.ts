@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, test, type TestContext } from 'node:test'
+import { gzipSync } from 'node:zlib'
 import { BatchBuilder } from '../src/sales/batch-builder.ts'
 import { Rejection, parseAmountUnits } from '../src/sales/row-rules.ts'
 import { generateSalesCsvText } from './support/generate-sales.ts'
@@ -284,6 +285,26 @@ describe('POST /upload-sales rejections', () => {
       415, 'HTTP_UNSUPPORTED_MEDIA_TYPE')
 
     assert.match(body.detail, /multipart\/form-data, text\/csv/)
+  })
+
+  test('rejects a charset other than UTF-8', async (t) => {
+    await assertRejected(t,
+      (admin) => upload(admin, BASELINE, { type: 'text/csv; charset=latin1' }),
+      415, 'HTTP_CHARSET_UNSUPPORTED')
+  })
+
+  test('rejects a compressed body', async (t) => {
+    await assertRejected(t,
+      (admin) => fetch(`${admin.url}/upload-sales`, {
+        method: 'POST',
+        headers: {
+          ...bearer(admin.token),
+          'content-type': 'text/csv',
+          'content-encoding': 'gzip',
+        },
+        body: gzipSync(BASELINE),
+      }),
+      415, 'HTTP_CONTENT_ENCODING_UNSUPPORTED')
   })
 
   test('rejects multipart without a boundary', async (t) => {

@@ -114,6 +114,17 @@ export function unsupportedMediaType(accepted: string[]): HttpError {
     })
 }
 
+/**
+ * 415 for a body the server cannot decode: a `Content-Encoding` other than
+ * identity, or a `charset` other than UTF-8.
+ */
+export function unsupportedEncoding(code: string, detail: string): HttpError {
+  return new HttpError(415, code, 'Unsupported Media Type', {
+    detail,
+    headers: { 'accept-encoding': 'identity' },
+  })
+}
+
 export function unprocessable(
   code: string,
   detail: string,

@@ -2,13 +2,46 @@ import type { IncomingMessage } from 'node:http'
 import {
   badRequest,
   payloadTooLarge,
+  unsupportedEncoding,
   unsupportedMediaType,
 } from './errors.ts'
+
+// Deeper JSON is rejected before JSON.parse, because parsing millions of
+// nested arrays costs seconds of event-loop time and no route needs it.
+const MAX_JSON_DEPTH = 64
+const OPEN_BRACKET = 0x5b
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACKET = 0x5d
+const CLOSE_BRACE = 0x7d
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
 
 /** The media type of a request, lower-cased, without parameters. */
 export function mediaType(req: IncomingMessage): string {
   const header = req.headers['content-type'] ?? ''
   return (header.split(';')[0] ?? '').trim().toLowerCase()
+}
+
+/**
+ * Rejects with 415 a body this server cannot decode: any `Content-Encoding`
+ * other than identity, or a `charset` parameter other than UTF-8 (bodies
+ * are always read as UTF-8, so another charset would be misread).
+ */
+export function requireUtf8Identity(req: IncomingMessage): void {
+  const encoding = (req.headers['content-encoding'] ?? 'identity')
+    .trim().toLowerCase()
+  if (encoding !== 'identity') {
+    throw unsupportedEncoding('HTTP_CONTENT_ENCODING_UNSUPPORTED',
+      `Content-Encoding "${encoding}" is not supported; send the body ` +
+      'uncompressed')
+  }
+
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i
+    .exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase()
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw unsupportedEncoding('HTTP_CHARSET_UNSUPPORTED',
+      `charset "${charset}" is not supported; send UTF-8`)
+  }
 }
 
 /**
@@ -19,6 +52,7 @@ export async function readBody(
   req: IncomingMessage,
   maxBytes: number,
 ): Promise<Buffer> {
+  requireUtf8Identity(req)
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > maxBytes) {
     throw payloadTooLarge(maxBytes)
@@ -69,6 +103,7 @@ export async function readFields(
 
 /** Parses a UTF-8 JSON body; throws 400 with a generic detail on failure. */
 export function parseJson(body: Buffer): unknown {
+  requireShallowJson(body)
   const text = decodeUtf8(body)
   try {
     return JSON.parse(text)
@@ -104,6 +139,31 @@ export function parseForm(body: Buffer): Record<string, string> {
     fields[name] = value
   }
   return fields
+}
+
+/** Throws 400 when arrays and objects nest deeper than MAX_JSON_DEPTH. */
+function requireShallowJson(body: Buffer): void {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i]
+    if (inString) {
+      if (byte === BACKSLASH) i++
+      else if (byte === QUOTE) inString = false
+      continue
+    }
+    if (byte === QUOTE) {
+      inString = true
+    } else if (byte === OPEN_BRACKET || byte === OPEN_BRACE) {
+      depth++
+      if (depth > MAX_JSON_DEPTH) {
+        throw badRequest('HTTP_BODY_INVALID',
+          `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`)
+      }
+    } else if (byte === CLOSE_BRACKET || byte === CLOSE_BRACE) {
+      depth--
+    }
+  }
 }
 
 function decodeUtf8(body: Buffer): string {

@@ -6,7 +6,7 @@ import {
   unsupportedMediaType,
 } from '../http/errors.ts'
 import { MultipartReader, multipartBoundary } from '../http/multipart.ts'
-import { mediaType } from '../http/read-body.ts'
+import { mediaType, requireUtf8Identity } from '../http/read-body.ts'
 import { BatchBuilder, type StagedUpload } from './batch-builder.ts'
 import { CsvParser } from './csv-parser.ts'
 import { MIN_ROW_BYTES } from './row-rules.ts'
@@ -42,6 +42,7 @@ export async function stageUpload(
 ): Promise<StagedUpload> {
   const type = mediaType(req)
   if (!UPLOAD_TYPES.includes(type)) throw unsupportedMediaType(UPLOAD_TYPES)
+  requireUtf8Identity(req)
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > options.maxBytes) {
     throw payloadTooLarge(options.maxBytes)
