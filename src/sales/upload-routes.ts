@@ -71,8 +71,9 @@ async function uploadSales(
 function rowsInvalid(staged: StagedUpload): Error {
   const count = staged.rowsSkipped
   const rows = count === 1 ? '1 row is' : `${count} rows are`
+  const fix = count === 1 ? 'fix it' : 'fix them'
   return unprocessable('CSV_ROWS_INVALID',
-    `${rows} invalid, so nothing was stored; fix them, or upload with ` +
+    `${rows} invalid, so nothing was stored; ${fix}, or upload with ` +
     '?on_error=skip to store the valid rows', {
       errors: staged.errors,
       extensions: {
