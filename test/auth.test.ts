@@ -72,6 +72,44 @@ async function assertProblem(
   return body
 }
 
+/**
+ * A user store that can hold username lookups until `release`, so a test
+ * can keep logins in progress. Only the number of lookups given to
+ * `holdNext` wait, so an unexpected extra login finishes instead of hanging.
+ */
+class HoldingUserStore extends MemoryUserStore {
+  readonly #held: Array<() => void> = []
+  #toHold = 0
+  #onHeld = () => {}
+
+  override async findByUsername(username: string) {
+    if (this.#toHold > 0) {
+      this.#toHold--
+      await new Promise<void>((resolve) => {
+        this.#held.push(resolve)
+        this.#onHeld()
+      })
+    }
+    return super.findByUsername(username)
+  }
+
+  holdNext(count: number): void {
+    this.#toHold = count
+  }
+
+  /** Resolves once `count` lookups are waiting. */
+  async waitForHeld(count: number): Promise<void> {
+    while (this.#held.length < count) {
+      await new Promise<void>((resolve) => { this.#onHeld = resolve })
+    }
+  }
+
+  release(): void {
+    this.#toHold = 0
+    for (const resume of this.#held.splice(0)) resume()
+  }
+}
+
 describe('POST /register', () => {
   test('creates a user account', async (t) => {
     const { url } = await startServer(t)
@@ -804,6 +842,73 @@ describe('login throttling', () => {
     assert.equal(locked.headers.get('retry-after'), '30')
   })
 
+  test('tells logins in progress from a lockout', async (t) => {
+    const now = Date.UTC(2030, 0, 1)
+    const users = new HoldingUserStore(() => now)
+    const { url } = await startServer(t, { now: () => now, users })
+    await registerOk(url, 'alice')
+    const login = () => postJson(`${url}/login`,
+      { username: 'alice', password: PASSWORD })
+
+    users.holdNext(5)
+    const inProgress = Array.from({ length: 5 }, login)
+    await users.waitForHeld(5)
+    const sixth = await login()
+    const body = await assertProblem(sixth, 429, 'AUTH_TOO_MANY_ATTEMPTS')
+    users.release()
+    const statuses = await Promise.all(inProgress.map(async (pending) =>
+      (await pending).status))
+
+    assert.equal(sixth.headers.get('retry-after'), '1')
+    assert.match(body.detail, /in progress/)
+    assert.match(body.detail, /account/)
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200])
+    assert.equal((await login()).status, 200)
+  })
+
+  test('counts logins in progress per address', async (t) => {
+    const now = Date.UTC(2030, 0, 1)
+    const users = new HoldingUserStore(() => now)
+    const { url } = await startServer(t, { now: () => now, users })
+    await registerOk(url, 'alice')
+    const alice = () => postJson(`${url}/login`,
+      { username: 'alice', password: PASSWORD })
+
+    // Four names with five attempts each stay under the username limit.
+    users.holdNext(20)
+    const guesses = Array.from({ length: 20 }, (_, i) =>
+      postJson(`${url}/login`, { username: `guess${i % 4}`, password: 'wrong' }))
+    await users.waitForHeld(20)
+    const waiting = await alice()
+    const waitingBody = await assertProblem(waiting, 429,
+      'AUTH_TOO_MANY_ATTEMPTS')
+    users.release()
+    const statuses = await Promise.all(guesses.map(async (pending) =>
+      (await pending).status))
+    const locked = await alice()
+    const lockedBody = await assertProblem(locked, 429, 'AUTH_TOO_MANY_ATTEMPTS')
+
+    assert.equal(waiting.headers.get('retry-after'), '1')
+    assert.match(waitingBody.detail, /in progress/)
+    assert.match(waitingBody.detail, /address/)
+    assert.deepEqual(statuses, Array(20).fill(401))
+    assert.equal(locked.headers.get('retry-after'), '30')
+    assert.doesNotMatch(lockedBody.detail, /in progress/)
+  })
+
+  test('lets many sequential logins through', async (t) => {
+    const now = Date.UTC(2030, 0, 1)
+    const { url } = await startServer(t, { now: () => now })
+    await registerOk(url, 'alice')
+
+    // More than both the username limit and the address limit.
+    for (let i = 0; i < 25; i++) {
+      const response = await postJson(`${url}/login`,
+        { username: 'alice', password: PASSWORD })
+      assert.equal(response.status, 200, `login ${i + 1}`)
+    }
+  })
+
   test('does not count invalid requests', async (t) => {
     const now = Date.UTC(2030, 0, 1)
     const { url } = await startServer(t, { now: () => now })
@@ -1044,9 +1149,13 @@ describe('LoginThrottle', () => {
     let now = 0
     const throttle = new LoginThrottle({ now: () => now, maxEntries: 3 })
 
-    // Five failures lock "first", then four other names push it out.
-    for (let i = 0; i < 5; i++) throttle.startAttempt('first', `a${i}`)
-    assert.throws(() => throttle.startAttempt('first', 'b'), { status: 429 })
+    // Five failures lock "first", then three other names push it out.
+    for (let i = 0; i < 5; i++) {
+      throttle.startAttempt('first', `a${i}`)
+      throttle.failed('first', `a${i}`)
+    }
+    assert.throws(() => throttle.startAttempt('first', 'b'),
+      { status: 429, headers: { 'retry-after': '30' } })
     for (const name of ['n1', 'n2', 'n3']) {
       now += 1
       throttle.startAttempt(name, `c-${name}`)
@@ -1063,6 +1172,7 @@ describe('LoginThrottle', () => {
     for (let i = 0; i < 30; i++) {
       try {
         throttle.startAttempt('alice', `address-${i}`)
+        throttle.failed('alice', `address-${i}`)
       } catch (error) {
         retryAfter = (error as { headers: Record<string, string> })
           .headers['retry-after'] ?? ''
@@ -1071,6 +1181,36 @@ describe('LoginThrottle', () => {
     }
 
     assert.equal(retryAfter, '900')
+  })
+
+  test('adds attempts in progress to failures', () => {
+    const throttle = new LoginThrottle({ now: () => 0 })
+    const start = (address: string) => () =>
+      throttle.startAttempt('alice', address)
+
+    // Four failures and one attempt in progress reach the limit of five.
+    for (let i = 0; i < 4; i++) {
+      throttle.startAttempt('alice', `a${i}`)
+      throttle.failed('alice', `a${i}`)
+    }
+    throttle.startAttempt('alice', 'b')
+
+    assert.throws(start('c'), { status: 429, headers: { 'retry-after': '1' } })
+    throttle.cancelled('alice', 'b')
+    assert.doesNotThrow(start('d'))
+    throttle.failed('alice', 'd')
+    assert.throws(start('e'), { status: 429, headers: { 'retry-after': '30' } })
+  })
+
+  test('frees the slot of a successful attempt', () => {
+    const throttle = new LoginThrottle({ now: () => 0 })
+
+    for (let i = 0; i < 30; i++) {
+      throttle.startAttempt('alice', '127.0.0.1')
+      throttle.succeeded('alice', '127.0.0.1')
+    }
+
+    assert.doesNotThrow(() => throttle.startAttempt('alice', '127.0.0.1'))
   })
 
   test('takes back a cancelled attempt', () => {

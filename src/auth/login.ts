@@ -41,6 +41,7 @@ export async function logIn(
     throw error
   }
   if (!user || !valid) {
+    throttle.failed(nameKey, addressKey)
     throw unauthorized('AUTH_CREDENTIALS_INVALID',
       'The username or password is incorrect')
   }
