@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { request } from 'node:http'
 import { describe, test } from 'node:test'
 import {
   decodeJwt,
@@ -57,6 +58,43 @@ async function profileWith(
   authorization: string,
 ): Promise<Response> {
   return fetch(`${server.url}/profile`, { headers: { authorization } })
+}
+
+interface RawResponse {
+  status: number
+  challenge: string | undefined
+  body: any
+}
+
+/**
+ * Sends `GET /profile` with each value as its own `Authorization` line.
+ * `fetch` cannot do this, because it joins repeated headers into one.
+ */
+function profileWithLines(
+  server: TestServer,
+  values: string[],
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    // Raw header form: name, value, name, value. Node adds no Host header
+    // to a raw list, and HTTP/1.1 requires one.
+    const headers = [
+      'host', new URL(server.url).host,
+      ...values.flatMap((value) => ['authorization', value]),
+    ]
+    const options = { headers }
+    const req = request(`${server.url}/profile`, options, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('end', () => resolve({
+        status: res.statusCode ?? 0,
+        challenge: res.headers['www-authenticate'],
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+      }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end()
+  })
 }
 
 async function assertRejected(
@@ -255,24 +293,77 @@ describe('Authorization header', () => {
     }
   })
 
-  test('rejects other shapes with 401', async (t) => {
+  test('rejects malformed bearer credentials', async (t) => {
+    const server = await startServer(t, { now: () => NOW })
+    const { token } = await createUserWithToken(server.app, 'user')
+    const forms = [
+      'Bearer', // no token
+      'Bearer ', // no token after the space
+      `Bearer ${token} ${token}`, // two tokens
+      `Bearer "${token}"`, // a quoted token
+      `Bearer ${token}, Bearer ${token}`, // two credentials in one line
+    ]
+
+    for (const form of forms) {
+      const response = await profileWith(server, form)
+      const message = form.replaceAll(token, 'T')
+      await assertRejected(response, message)
+      assert.equal(response.headers.get('www-authenticate'),
+        'Bearer realm="sales", error="invalid_token"', message)
+    }
+  })
+
+  test('challenges other schemes without an error', async (t) => {
+    // RFC 6750, section 3.1: a request without a bearer token gets a
+    // challenge with no error code.
     const server = await startServer(t, { now: () => NOW })
     const { token } = await createUserWithToken(server.app, 'user')
     const forms = [
       `Basic ${token}`, // another scheme
+      'Basic YWxpY2U6c2VjcmV0', // Basic with a user and password
       token, // no scheme
-      'Bearer', // no token
-      'Bearer ', // no token after the space
-      `Bearer ${token} ${token}`, // two tokens
-      `Bearer${token}`, // no space after the scheme
+      `Bearer${token}`, // no space, so the scheme is one long word
       `Token ${token}`, // an unknown scheme
-      `Bearer "${token}"`, // a quoted token
       '', // an empty header
     ]
 
     for (const form of forms) {
       const response = await profileWith(server, form)
-      await assertRejected(response, form.replaceAll(token, 'T') || 'empty')
+      const body = await jsonBody(response)
+      const message = form.replaceAll(token, 'T') || 'empty'
+
+      assert.equal(response.status, 401, message)
+      assert.equal(response.headers.get('content-type'), PROBLEM_TYPE, message)
+      assert.equal(body.code, 'AUTH_SCHEME_UNSUPPORTED', message)
+      assert.equal(response.headers.get('www-authenticate'),
+        'Bearer realm="sales"', message)
+    }
+  })
+
+  test('rejects a repeated header', async (t) => {
+    const server = await startServer(t, { now: () => NOW })
+    const { token } = await createUserWithToken(server.app, 'user')
+    const rejected = 'Bearer realm="sales", error="invalid_token"'
+    const cases: Array<[string, string[], string, string]> = [
+      ['a valid token, then garbage', [`Bearer ${token}`, 'garbage'],
+        'AUTH_TOKEN_INVALID', rejected],
+      ['garbage, then a valid token', ['garbage', `Bearer ${token}`],
+        'AUTH_TOKEN_INVALID', rejected],
+      ['the same valid token twice', [`Bearer ${token}`, `Bearer ${token}`],
+        'AUTH_TOKEN_INVALID', rejected],
+      // No bearer token at all, so the challenge has no error code.
+      ['two Basic headers', ['Basic YQ==', 'Basic Yg=='],
+        'AUTH_SCHEME_UNSUPPORTED', 'Bearer realm="sales"'],
+    ]
+
+    const single = await profileWithLines(server, [`Bearer ${token}`])
+    assert.equal(single.status, 200)
+    for (const [name, values, code, challenge] of cases) {
+      const response = await profileWithLines(server, values)
+
+      assert.equal(response.status, 401, name)
+      assert.equal(response.body.code, code, name)
+      assert.equal(response.challenge, challenge, name)
     }
   })
 })

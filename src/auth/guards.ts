@@ -1,11 +1,8 @@
 import type { RequestContext } from '../http/context.ts'
 import { forbidden, unauthorized } from '../http/errors.ts'
+import { readBearerToken } from './authorization-header.ts'
 import type { TokenService } from './tokens.ts'
 import type { User, UserStore } from './user-store.ts'
-
-// RFC 6750: the scheme is case-insensitive and is followed by one or more
-// spaces and a single token68 value.
-const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
 
 export interface Guards {
   /** Returns the signed-in user or throws 401. */
@@ -24,15 +21,10 @@ export function createGuards(tokens: TokenService, users: UserStore): Guards {
   async function optionalUser(
     context: RequestContext,
   ): Promise<User | undefined> {
-    const header = context.req.headers.authorization
-    if (header === undefined) return undefined
+    const token = readBearerToken(context.req)
+    if (token === undefined) return undefined
 
-    const match = BEARER.exec(header)
-    if (!match) {
-      throw unauthorized('AUTH_TOKEN_INVALID',
-        'The Authorization header must be "Bearer <token>"')
-    }
-    const userId = await tokens.verify(match[1] as string)
+    const userId = await tokens.verify(token)
     const user = await users.findById(userId)
     if (!user) {
       throw unauthorized('AUTH_TOKEN_INVALID', 'The access token is invalid')
