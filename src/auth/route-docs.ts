@@ -51,7 +51,7 @@ export const registerDoc: OperationDoc = {
       content: { 'application/json': { schema: publicUser } },
     },
     400: problem('The body is not a JSON object'),
-    401: problem('A bearer token was sent but is invalid or expired'),
+    401: problem('The Authorization header has no valid bearer token'),
     403: problem("An admin exists and the request has no admin's token"),
     409: problem('The username is taken'),
     413: problem('The body is larger than 16 KiB'),
@@ -64,7 +64,9 @@ export const loginDoc: OperationDoc = {
   summary: 'Exchange a username and password for an access token',
   description: 'Accepts JSON or the OAuth 2.0 password form. A wrong ' +
     'password and an unknown username get the same 401. Repeated failures ' +
-    'for one username or client address get 429 with Retry-After.',
+    'for one username or client address get 429 with Retry-After, and so ' +
+    'do attempts past the limit while others are still in progress ' +
+    '(Retry-After: 1).',
   requestBody: {
     required: true,
     content: {
@@ -93,8 +95,10 @@ export const loginDoc: OperationDoc = {
     401: problem('The username or password is incorrect'),
     413: problem('The body is larger than 16 KiB'),
     415: problem('The body is neither JSON nor form-urlencoded'),
-    422: problem('username or password is missing or not a string'),
-    429: problem('Too many failed logins; see Retry-After'),
+    422: problem('username or password is missing, not a string or not ' +
+      'valid Unicode'),
+    429: problem('Too many failed logins or logins in progress; see ' +
+      'Retry-After'),
     503: problem('Too many logins are waiting; see Retry-After'),
   },
 }
