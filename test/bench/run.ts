@@ -35,7 +35,7 @@ const SECTIONS: Section[] = [
   { title: 'Upload memory', file: 'upload-memory.ts', timeoutSeconds: 120 },
   { title: 'Queries in process', file: 'queries.ts', timeoutSeconds: 90 },
   { title: 'Queries over HTTP', file: 'http-queries.ts', timeoutSeconds: 120 },
-  { title: 'Request path', file: 'request-path.ts', timeoutSeconds: 90 },
+  { title: 'Request path', file: 'request-path.ts', timeoutSeconds: 150 },
   { title: 'Login cost', file: 'login-cost.ts', timeoutSeconds: 90 },
   { title: 'String compression', file: 'compress.ts', timeoutSeconds: 60 },
 ]
