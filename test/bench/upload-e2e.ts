@@ -1,5 +1,6 @@
-import { createReadStream } from 'node:fs'
 import { parse as csvParse } from 'csv-parse'
+import { createReadStream } from 'node:fs'
+import { finished } from 'node:stream/promises'
 import type { AppServerInfo } from './app-server.ts'
 import {
   formatNumber,
@@ -82,11 +83,18 @@ async function clearSales(server: ChildServer<AppServerInfo>): Promise<void> {
 }
 
 // csv-parse merely parsing: records are read and counted, nothing else.
+// They are read on `readable`, as in the CSV section, which is faster
+// than `for await` over the parser.
 async function countRecords(path: string): Promise<void> {
-  const parser = createReadStream(path, { highWaterMark: CHUNK_BYTES })
-    .pipe(csvParse({ bom: true, skip_empty_lines: true }))
+  const input = createReadStream(path, { highWaterMark: CHUNK_BYTES })
+  const parser = csvParse({ bom: true, skip_empty_lines: true })
+  input.once('error', (error) => parser.destroy(error))
   let records = 0
-  for await (const _ of parser) records++
+  parser.on('readable', () => {
+    while (parser.read() !== null) records++
+  })
+  input.pipe(parser)
+  await finished(parser)
   if (records !== ROWS + 1) {
     throw new Error(`csv-parse read ${records} records, expected ${ROWS + 1}`)
   }
