@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import { serviceUnavailable } from '../http/errors.ts'
 import { QueueFullError, Semaphore } from './semaphore.ts'
 
@@ -27,11 +28,13 @@ const KEY_BYTES = 32
 // 16 MiB.
 const MAX_MEMORY_BYTES = 64 * 1024 * 1024
 
-// One hash at N=2^14 keeps a libuv thread busy for about 36 ms (measured on
-// a 2-core machine with Node 20). Two at a time leave the rest of the thread
-// pool to other requests, and the queue bound turns a flood of logins into
-// quick 503s instead of a growing backlog.
-const hashSlots = new Semaphore(2, 64)
+// One hash at N=2^14 keeps a core busy for about 36 ms (measured on a
+// 2-core machine with Node 20). Hashes run on the libuv pool, but they still
+// compete with the event loop for cores, so at most one core less than the
+// machine has (one to two) hash at a time. The queue bound turns a flood of
+// logins into quick 503s instead of a growing backlog.
+const HASH_SLOTS = Math.min(2, Math.max(1, availableParallelism() - 1))
+const hashSlots = new Semaphore(HASH_SLOTS, 64)
 
 // `$scrypt$ln=14,r=8,p=1$<salt>$<key>`, both in base64 without padding.
 const PHC_PATTERN =
