@@ -29,7 +29,7 @@ export interface CreateAppOptions
   extends Partial<Omit<AppConfig, 'jwtSecret'>> {
   /** HS256 key of at least 32 bytes; random per process when left out. */
   jwtSecret?: string | Uint8Array
-  /** Where request and error records go; JSON lines on stdout by default. */
+  /** Destination of request and error records; JSON lines on stdout by default. */
   logger?: Logger
   /** Clock in milliseconds since the epoch, for tokens and throttling. */
   now?: () => number

@@ -16,7 +16,7 @@ const CLOSE_BRACE = 0x7d
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
 
-/** The media type of a request, lower-cased, without parameters. */
+/** Returns the media type of a request, lower-cased, without parameters. */
 export function mediaType(req: IncomingMessage): string {
   const header = req.headers['content-type'] ?? ''
   return (header.split(';')[0] ?? '').trim().toLowerCase()

@@ -25,7 +25,7 @@ export function sendJson(
 
 /**
  * Writes an RFC 9457 problem document for `error`. Anything that is not an
- * `HttpError` becomes a generic 500 whose body says nothing about the cause.
+ * `HttpError` becomes a generic 500 whose body reveals nothing of the cause.
  */
 export function sendProblem(
   res: ServerResponse,
