@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { HttpError } from '../src/http/errors.ts'
 import { CsvParser } from '../src/sales/csv-parser.ts'
+import { CsvRecord } from '../src/sales/csv-record.ts'
 import { scanUtf8 } from '../src/sales/utf8.ts'
 import { generateSalesCsvText, seededRandom } from './support/generate-sales.ts'
 
@@ -13,7 +14,11 @@ interface Parsed {
 /** Parses `input` fed in pieces of the given sizes, cycling through them. */
 function parseInChunks(input: Uint8Array, sizes: number[]): Parsed {
   const records: Parsed['records'] = []
-  const parser = new CsvParser((fields, line) => records.push({ line, fields }))
+  const parser = new CsvParser({
+    addCsvRecord: (record) => {
+      records.push({ line: record.line, fields: record.texts() })
+    },
+  })
   try {
     let offset = 0
     for (let i = 0; offset < input.length; i++) {
@@ -97,6 +102,26 @@ const tricky: Array<{ name: string, input: Uint8Array, records: string[][] }> = 
     name: 'BOM-like bytes after the start are data',
     input: bytes('a', [0xef, 0xbb, 0xbf], '\n'),
     records: [['a\ufeff']],
+  },
+  {
+    name: 'quoted last fields before CRLF and LF',
+    input: bytes('"a","b"\r\n"c"\n"d"'),
+    records: [['a', 'b'], ['c'], ['d']],
+  },
+  {
+    name: 'CR inside a field and before a comma is data',
+    input: bytes('a\rb,c\r,d\r\n'),
+    records: [['a\rb', 'c\r', 'd']],
+  },
+  {
+    name: 'escaped quote between plain records',
+    input: bytes('a,1\n"b ""x""",2\nc,3\n'),
+    records: [['a', '1'], ['b "x"', '2'], ['c', '3']],
+  },
+  {
+    name: 'more fields than a record first has room for',
+    input: bytes(`${'x,'.repeat(39)}x\n${'"y",'.repeat(39)}"y"\n`),
+    records: [Array(40).fill('x'), Array(40).fill('y')],
   },
 ]
 
@@ -202,6 +227,27 @@ describe('CsvParser', () => {
     assert.deepEqual(parseWhole(''), { records: [] })
     assert.deepEqual(parseWhole(bytes([0xef, 0xbb, 0xbf])), { records: [] })
     assert.deepEqual(parseWhole('\n\r\n'), { records: [] })
+  })
+})
+
+describe('CsvRecord', () => {
+  test('of encodes fields as UTF-8', () => {
+    const record = CsvRecord.of(['Zoë', '', '😀,x'], 7)
+
+    assert.equal(record.length, 3)
+    assert.equal(record.line, 7)
+    assert.deepEqual(record.texts(), ['Zoë', '', '😀,x'])
+    assert.equal(record.ends[0]! - record.starts[0]!, 4)
+  })
+
+  test('add grows past the initial room', () => {
+    const record = new CsvRecord()
+    record.bytes = Buffer.from('abc')
+    for (let i = 0; i < 100; i++) record.add(i % 3, i % 3 + 1)
+
+    assert.equal(record.length, 100)
+    assert.equal(record.text(98), 'c')
+    assert.equal(record.text(99), 'a')
   })
 })
 

@@ -2,9 +2,13 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, test, type TestContext } from 'node:test'
 import { gzipSync } from 'node:zlib'
-import { BatchBuilder } from '../src/sales/batch-builder.ts'
+import { BatchBuilder, type StagedUpload } from '../src/sales/batch-builder.ts'
+import { ABSENT, ByteKeyTable } from '../src/sales/byte-key-table.ts'
+import { CsvParser } from '../src/sales/csv-parser.ts'
+import { DayCache, UNCACHED } from '../src/sales/day-cache.ts'
+import { packedDateKey, plainAmountUnits } from '../src/sales/row-bytes.ts'
 import { Rejection, parseAmountUnits } from '../src/sales/row-rules.ts'
-import { generateSalesCsvText } from './support/generate-sales.ts'
+import { generateSalesCsvText, seededRandom } from './support/generate-sales.ts'
 import {
   bearer,
   createUserWithToken,
@@ -647,5 +651,215 @@ describe('BatchBuilder', () => {
     assert.equal(staged.batch.length, 1)
     assert.equal(staged.rowsSkipped, 1)
     assert.equal(staged.errorCount, 1)
+  })
+})
+
+/** Stages `input` through the upload's parser, fed in pieces of `sizes`. */
+function stageInChunks(input: Buffer, sizes: number[]): StagedUpload {
+  const builder = new BatchBuilder()
+  const parser = new CsvParser(builder)
+  let offset = 0
+  for (let i = 0; offset < input.length; i++) {
+    const size = sizes[i % sizes.length] as number
+    parser.push(input.subarray(offset, offset + size))
+    offset += size
+  }
+  parser.end()
+  return builder.finish()
+}
+
+// The staged rows as plain values, so runs can be compared whole.
+function stagedRows(staged: StagedUpload) {
+  const { batch } = staged
+  return {
+    rows: Array.from({ length: batch.length }, (_, row) => [
+      batch.customerNames[batch.customerIndex[row] as number],
+      batch.units[row],
+      batch.days[row],
+    ]),
+    errors: staged.errors,
+    errorCount: staged.errorCount,
+    rowsSkipped: staged.rowsSkipped,
+  }
+}
+
+function randomChunkSizes(seed: number, max: number): number[] {
+  const random = seededRandom(seed)
+  return Array.from({ length: 64 }, () => 1 + Math.floor(random() * max))
+}
+
+const dayOf = (year: number, month: number, day: number) =>
+  Date.UTC(year, month - 1, day) / 86_400_000
+
+describe('BatchBuilder with CsvParser', () => {
+  test('stages the same rows for every split', () => {
+    const tricky = [
+      '"  Zoe\u0308 ",1.5,2024-01-01', // an NFD name with spaces, quoted
+      'Zoë,2,2024-01-01', // the same customer in NFC
+      '"Bob ""Ace"" Lee",3,2024-02-29', // escaped quotes
+      'Bob "Ace" Lee,4,2024-03-01', // the same name unquoted
+      'Ada,-1,2024-01-01', // a negative amount
+      'Ada,1,2023-02-29', // no leap day in 2023
+      '"",1,2024-01-01', // an empty name
+      'Ada, 7.25 ,2024-01-01', // spaces around the amount
+      'Ada,1', // a missing date
+    ].join('\r\n')
+    const input = Buffer.from(
+      generateSalesCsvText(2000, { seed: 11 }) + tricky + '\n')
+    const whole = stagedRows(stageInChunks(input, [input.length]))
+
+    assert.equal(whole.rows.length, 2000 + 5)
+    assert.equal(whole.errorCount, 4)
+    for (const [seed, max] of [[1, 1], [2, 5], [3, 17], [4, 300], [5, 5000]]) {
+      assert.deepEqual(stagedRows(stageInChunks(input, randomChunkSizes(seed!, max!))),
+        whole, `seed ${seed}, chunks up to ${max}`)
+    }
+  })
+
+  test('counts spellings of one name as one customer', () => {
+    const csv = `${HEADER}Zoë,1,2024-01-01\n"  Zoe\u0308 ",1,2024-01-01\n` +
+      '"Zoë",1,2024-01-01\n Zoë,1,2024-01-01\nZoë,1,2024-01-01\n'
+
+    const { batch } = stageInChunks(Buffer.from(csv), [csv.length])
+
+    assert.deepEqual(batch.customerNames, ['Zoë'])
+    assert.deepEqual([...batch.customerIndex.subarray(0, batch.length)],
+      [0, 0, 0, 0, 0])
+  })
+
+  test('keeps days right past the date cache size', () => {
+    const first = dayOf(2000, 1, 1)
+    const days = Array.from({ length: 6000 }, (_, i) => first + i)
+    const dates = days.map((day) =>
+      new Date(day * 86_400_000).toISOString().slice(0, 10))
+    const rows = [...dates, ...dates].map((date) => `Ada,1,${date}`)
+    const bad = Array(3).fill('Ada,1,2023-02-29')
+    const csv = `${HEADER}${[...rows, ...bad].join('\n')}\n`
+
+    const staged = stageInChunks(Buffer.from(csv), [65_536])
+
+    assert.equal(staged.batch.length, rows.length)
+    assert.deepEqual([...staged.batch.days.subarray(0, staged.batch.length)],
+      [...days, ...days])
+    assert.equal(staged.errorCount, 3)
+  })
+
+  test('gives each of many names its own customer', () => {
+    const count = 30_000
+    const names = Array.from({ length: count }, (_, i) => `Customer ${i}`)
+    const csv = HEADER + names.map((name) => `${name},1,2024-01-01\n`).join('') +
+      names.map((name) => `"${name}",2,2024-01-02\n`).join('')
+
+    const { batch } = stageInChunks(Buffer.from(csv), [4096])
+
+    assert.deepEqual(batch.customerNames, names)
+    for (let row = 0; row < 2 * count; row++) {
+      assert.equal(batch.customerIndex[row], row % count, `row ${row}`)
+    }
+  })
+})
+
+describe('ByteKeyTable', () => {
+  test('finds a key wherever its bytes sit', () => {
+    const table = new ByteKeyTable()
+    const stored = Buffer.from('..Ada,Ab,,')
+    table.add(stored, 2, 5, 7) // Ada
+    table.add(stored, 6, 8, 8) // Ab, a prefix of nothing stored
+    table.add(stored, 9, 9, 9) // the empty key
+    stored.fill(0)
+    const lookup = Buffer.from('Ada Ab A')
+
+    assert.equal(table.get(lookup, 0, 3), 7)
+    assert.equal(table.get(lookup, 4, 6), 8)
+    assert.equal(table.get(lookup, 3, 3), 9)
+    assert.equal(table.get(lookup, 7, 8), ABSENT) // A
+    assert.equal(table.get(lookup, 0, 2), ABSENT) // Ad
+    assert.equal(table.size, 3)
+  })
+
+  test('keeps every key as it grows', () => {
+    const table = new ByteKeyTable()
+    const count = 40_000
+    const key = (i: number) => Buffer.from(`name ${i} ${'é'.repeat(i % 9)}`)
+    for (let i = 0; i < count; i++) {
+      const bytes = key(i)
+      table.add(bytes, 0, bytes.length, i - 20_000)
+    }
+
+    assert.equal(table.size, count)
+    for (let i = 0; i < count; i++) {
+      const bytes = key(i)
+      assert.equal(table.get(bytes, 0, bytes.length), i - 20_000, `key ${i}`)
+    }
+    assert.equal(table.get(Buffer.from('name'), 0, 4), ABSENT)
+  })
+})
+
+describe('DayCache', () => {
+  test('returns cached days and UNCACHED for others', () => {
+    const cache = new DayCache()
+    cache.set(20240101, 19_723)
+    cache.set(19000101, -25_567)
+
+    assert.equal(cache.get(20240101), 19_723)
+    assert.equal(cache.get(19000101), -25_567)
+    assert.equal(cache.get(20240102), UNCACHED)
+  })
+
+  test('empties itself when full and caches again', () => {
+    const cache = new DayCache()
+    for (let key = 0; key < 4096; key++) cache.set(key, key + 1)
+    assert.equal(cache.get(4095), 4096)
+
+    cache.set(99_999_999, 5)
+
+    assert.equal(cache.get(99_999_999), 5)
+    assert.equal(cache.get(0), UNCACHED)
+    assert.equal(cache.get(4095), UNCACHED)
+  })
+})
+
+describe('row byte shortcuts', () => {
+  const at = (text: string) => {
+    const bytes = Buffer.from(text)
+    return [bytes, 0, bytes.length] as const
+  }
+
+  test('plainAmountUnits agrees with parseAmountUnits', () => {
+    const plain = ['0', '1', '1.005', '250.75', '007.1000', '999999999.9999']
+    const other = [
+      ' 12.5 ', // spaces, which only the full rule trims
+      '0000000001', // 10 digits with leading zeros
+      '1.23456', // 5 decimal places
+      '1000000000', // 1e9
+      '.5', // no whole part
+      '5.', // no fraction digits
+      '-1', // negative
+      '１２', // full-width digits
+      '1,5', // a decimal comma
+      '', // empty
+    ]
+
+    for (const text of plain) {
+      assert.equal(plainAmountUnits(...at(text)), parseAmountUnits(text), text)
+    }
+    for (const text of other) {
+      assert.equal(plainAmountUnits(...at(text)), -1, text)
+    }
+  })
+
+  test('packedDateKey names the text and no other', () => {
+    assert.equal(packedDateKey(...at('2024-02-30')), 20_240_230)
+    assert.equal(packedDateKey(...at('0000-01-01')), 101)
+    const other = [
+      '2024-2-01', // a one-digit month
+      ' 2024-01-01', // a leading space
+      '2024/01/01', // slashes
+      '2024-01-0x', // a letter
+      '２０２４-01-01', // full-width digits
+    ]
+    for (const text of other) {
+      assert.equal(packedDateKey(...at(text)), -1, text)
+    }
   })
 })

@@ -1,9 +1,11 @@
 import { unprocessable } from '../http/errors.ts'
-import { detachString } from './csv-parser.ts'
+import { ABSENT, ByteKeyTable } from './byte-key-table.ts'
+import { CsvRecord } from './csv-record.ts'
+import { DayCache, UNCACHED } from './day-cache.ts'
+import { packedDateKey, plainAmountUnits } from './row-bytes.ts'
 import {
   mapHeader,
   normalizeCustomerName,
-  packedDateKey,
   parseAmountUnits,
   parseSaleDay,
   Rejection,
@@ -11,6 +13,7 @@ import {
   type ColumnMap,
   type SalesColumn,
 } from './row-rules.ts'
+import { StagingColumns } from './staging-columns.ts'
 import type { SalesBatch } from './types.ts'
 
 /** One rejected field: the record's first line, the column and the text. */
@@ -46,40 +49,42 @@ export interface BatchBuilderOptions {
   maxRows?: number
 }
 
-const INITIAL_CAPACITY = 4096
-// Past this capacity the columns grow by this many rows at a time instead
-// of doubling, so little committed capacity stays unused. The store
-// shrinks these buffers once it has copied the rows, and in Node 20.20
-// (V8 11.3) a shrink zeroes the bytes it cuts, which first brings unused
-// pages into memory.
-const GROWTH_ROWS = 1 << 16
 const DEFAULT_MAX_ROWS = 1 << 24
-// V8 reserves at most 4 GiB for one resizable buffer: 2^29 doubles.
-const MAX_RESERVED_ROWS = 1 << 29
 const MAX_LISTED_VALUE = 256
-// The date cache is cleared when it passes this size, so a file with many
-// distinct dates costs at most this many entries.
-const MAX_CACHED_DATES = 4096
 
 /**
  * Turns parsed records into a `SalesBatch`: the first record is the header,
  * each later one a sale. Rows are checked with the row rules and staged in
  * growable typed arrays, and each distinct customer name is stored once.
+ *
+ * Fields are read as bytes: a name already seen, an amount of the usual
+ * shape and a date already seen cost no string. Anything else is decoded
+ * and checked by the full rules.
  */
 export class BatchBuilder {
+  // Keeps the maps of the builder, its tables and its columns alive, for
+  // the reason given at `CsvParser`.
+  static readonly #idle = new BatchBuilder({ maxRows: 1 })
+
   readonly #maxErrors: number
   readonly #keepValidRows: boolean
   #columns: ColumnMap | undefined
+  // Record indexes of the needed columns, once the header is read.
+  #nameAt = 0
+  #amountAt = 0
+  #dateAt = 0
 
   readonly #staging: StagingColumns
 
-  // Customer index (or rejection) by the name's text as written, and by
-  // the trimmed NFC name, so each distinct name is checked only once.
-  readonly #rawNames = new Map<string, number | Rejection>()
+  // Customer index by the name's bytes as written, or -1 - k for the k-th
+  // entry of `#nameRejections`, so each spelling is checked only once.
+  readonly #rawNames = new ByteKeyTable()
+  readonly #nameRejections: Rejection[] = []
+  // Customer index by the trimmed NFC name.
   readonly #names = new Map<string, number>()
   readonly #customerNames: string[] = []
-  // Day (or rejection) by the date's digits as the number YYYYMMDD.
-  readonly #dates = new Map<number, number | Rejection>()
+  // Day by the date's digits as the number YYYYMMDD.
+  readonly #dates = new DayCache()
 
   #rowsSkipped = 0
   #errorCount = 0
@@ -91,19 +96,27 @@ export class BatchBuilder {
     this.#staging = new StagingColumns(options.maxRows ?? DEFAULT_MAX_ROWS)
   }
 
-  /** Takes the next record; throws 422 when the header is unusable. */
+  /**
+   * Takes the next record given as strings, as `addCsvRecord` does. The
+   * fields are encoded as UTF-8 first, so a lone surrogate, which no
+   * parsed CSV contains, becomes U+FFFD.
+   */
   addRecord(fields: string[], line: number): void {
-    const columns = this.#columns
-    if (!columns) {
-      this.#columns = mapHeader(fields)
+    this.addCsvRecord(CsvRecord.of(fields, line))
+  }
+
+  /** Takes the next record; throws 422 when the header is unusable. */
+  addCsvRecord(record: CsvRecord): void {
+    if (!this.#columns) {
+      this.#readHeader(record)
       return
     }
     // A line of only spaces counts as blank, like an empty one.
-    if (fields.length === 1 && (fields[0] as string).trim() === '') return
+    if (record.length === 1 && record.text(0).trim() === '') return
 
-    const customer = this.#customer(fields, columns.customer_name, line)
-    const units = this.#amount(fields, columns.amount, line)
-    const day = this.#day(fields, columns.date, line)
+    const customer = this.#customer(record)
+    const units = this.#amount(record)
+    const day = this.#day(record)
     if (customer < 0 || units < 0 || day === undefined) {
       this.#rowsSkipped++
       return
@@ -135,68 +148,96 @@ export class BatchBuilder {
     }
   }
 
-  #customer(fields: string[], index: number, line: number): number {
-    const text = fields[index]
-    if (text === undefined) return this.#missing(fields, index, line)
-
-    let known = this.#rawNames.get(text)
-    if (known === undefined) {
-      known = this.#internName(text)
-      this.#rawNames.set(detachString(text), known)
-    }
-    if (typeof known === 'number') return known
-    return this.#reject(line, index, text, known)
+  #readHeader(record: CsvRecord): void {
+    const columns = mapHeader(record.texts())
+    this.#columns = columns
+    this.#nameAt = columns.customer_name
+    this.#amountAt = columns.amount
+    this.#dateAt = columns.date
   }
 
-  #internName(text: string): number | Rejection {
+  #customer(record: CsvRecord): number {
+    const index = this.#nameAt
+    if (index >= record.length) return this.#missing(record, index)
+
+    const { bytes } = record
+    const start = record.starts[index] as number
+    const end = record.ends[index] as number
+    let known = this.#rawNames.get(bytes, start, end)
+    if (known === ABSENT) {
+      known = this.#internName(record.text(index))
+      this.#rawNames.add(bytes, start, end, known)
+    }
+    if (known >= 0) return known
+
+    const reason = this.#nameRejections[-1 - known] as Rejection
+    return this.#reject(record.line, index, record.text(index), reason)
+  }
+
+  // Returns the customer index of a name not seen in this spelling yet,
+  // or the code of its rejection.
+  #internName(text: string): number {
     const name = normalizeCustomerName(text)
-    if (name instanceof Rejection) return name
+    if (name instanceof Rejection) {
+      let code = this.#nameRejections.indexOf(name)
+      if (code < 0) code = this.#nameRejections.push(name) - 1
+      return -1 - code
+    }
 
     const known = this.#names.get(name)
     if (known !== undefined) return known
 
-    const kept = detachString(name)
     const index = this.#customerNames.length
-    this.#customerNames.push(kept)
-    this.#names.set(kept, index)
+    this.#customerNames.push(name)
+    this.#names.set(name, index)
     return index
   }
 
-  #amount(fields: string[], index: number, line: number): number {
-    const text = fields[index]
-    if (text === undefined) return this.#missing(fields, index, line)
+  #amount(record: CsvRecord): number {
+    const index = this.#amountAt
+    if (index >= record.length) return this.#missing(record, index)
 
+    const start = record.starts[index] as number
+    const end = record.ends[index] as number
+    const plain = plainAmountUnits(record.bytes, start, end)
+    if (plain >= 0) return plain
+
+    const text = record.text(index)
     const units = parseAmountUnits(text)
     if (typeof units === 'number') return units
-    return this.#reject(line, index, text, units)
+    return this.#reject(record.line, index, text, units)
   }
 
-  #day(fields: string[], index: number, line: number): number | undefined {
-    const text = fields[index]
-    if (text === undefined) {
-      this.#missing(fields, index, line)
+  #day(record: CsvRecord): number | undefined {
+    const index = this.#dateAt
+    if (index >= record.length) {
+      this.#missing(record, index)
       return undefined
     }
 
-    const key = packedDateKey(text)
-    let day = key < 0 ? parseSaleDay(text) : this.#dates.get(key)
-    if (day === undefined) {
-      day = parseSaleDay(text)
-      if (this.#dates.size >= MAX_CACHED_DATES) this.#dates.clear()
-      this.#dates.set(key, day)
+    const start = record.starts[index] as number
+    const end = record.ends[index] as number
+    const key = packedDateKey(record.bytes, start, end)
+    if (key >= 0) {
+      const cached = this.#dates.get(key)
+      if (cached !== UNCACHED) return cached
     }
+
+    const text = record.text(index)
+    const day = parseSaleDay(text)
     if (day instanceof Rejection) {
-      this.#reject(line, index, text, day)
+      this.#reject(record.line, index, text, day)
       return undefined
     }
+    if (key >= 0) this.#dates.set(key, day)
     return day
   }
 
-  #missing(fields: string[], index: number, line: number): -1 {
+  #missing(record: CsvRecord, index: number): -1 {
     const column = this.#columnAt(index)
     const reason = new Rejection(
-      `${column} is missing because the row has only ${fields.length} fields`)
-    return this.#reject(line, index, '', reason)
+      `${column} is missing because the row has only ${record.length} fields`)
+    return this.#reject(record.line, index, '', reason)
   }
 
   #reject(line: number, index: number, text: string, reason: Rejection): -1 {
@@ -218,86 +259,4 @@ export class BatchBuilder {
     const columns = this.#columns as ColumnMap
     return SALES_COLUMNS.find((column) => columns[column] === index) as SalesColumn
   }
-}
-
-interface ResizableArrayBuffer extends ArrayBuffer {
-  resize(byteLength: number): void
-}
-
-// The ES2024 constructor form, which the ES2023 typings lack.
-const Resizable = ArrayBuffer as unknown as new (
-  byteLength: number,
-  options: { maxByteLength: number },
-) => ResizableArrayBuffer
-
-/**
- * The staged columns, on resizable buffers that reserve address space for
- * `maxRows` rows. Growing within the reservation commits memory in place,
- * so staging costs 16 bytes a row plus untouched capacity that takes no
- * RAM, and no copy. Past the reservation the columns move to a larger one.
- */
-class StagingColumns {
-  length = 0
-  // Typed arrays made without a length track their buffer's size, so
-  // `days.length` is the capacity.
-  days = new Int32Array(0)
-  units = new Float64Array(0)
-  customerIndex = new Uint32Array(0)
-  #buffers: ResizableArrayBuffer[] = []
-  #reservedRows = 0
-
-  constructor(maxRows: number) {
-    this.#reserve(Math.min(Math.max(maxRows, INITIAL_CAPACITY),
-      MAX_RESERVED_ROWS))
-  }
-
-  add(customer: number, units: number, day: number): void {
-    if (this.length === this.days.length) this.#grow()
-    const row = this.length++
-    this.days[row] = day
-    this.units[row] = units
-    this.customerIndex[row] = customer
-  }
-
-  #grow(): void {
-    const capacity = this.days.length
-    if (capacity === this.#reservedRows) {
-      if (capacity === MAX_RESERVED_ROWS) {
-        throw new RangeError(
-          `A batch cannot hold more than ${MAX_RESERVED_ROWS} rows`)
-      }
-      this.#reserve(Math.min(capacity * 2, MAX_RESERVED_ROWS))
-    }
-
-    const step = Math.min(Math.max(INITIAL_CAPACITY, capacity), GROWTH_ROWS)
-    const next = Math.min(capacity + step, this.#reservedRows)
-    const [days, units, customers] = this.#buffers
-    days?.resize(next * Int32Array.BYTES_PER_ELEMENT)
-    units?.resize(next * Float64Array.BYTES_PER_ELEMENT)
-    customers?.resize(next * Uint32Array.BYTES_PER_ELEMENT)
-  }
-
-  // Moves the columns to new buffers that reserve room for `rows` rows.
-  #reserve(rows: number): void {
-    const capacity = this.days.length
-    const buffer = (bytesPerRow: number) => new Resizable(
-      capacity * bytesPerRow, { maxByteLength: rows * bytesPerRow })
-    const days = buffer(Int32Array.BYTES_PER_ELEMENT)
-    const units = buffer(Float64Array.BYTES_PER_ELEMENT)
-    const customers = buffer(Uint32Array.BYTES_PER_ELEMENT)
-
-    this.days = copied(this.days, new Int32Array(days))
-    this.units = copied(this.units, new Float64Array(units))
-    this.customerIndex = copied(this.customerIndex, new Uint32Array(customers))
-    this.#buffers = [days, units, customers]
-    this.#reservedRows = rows
-  }
-}
-
-function copied<T extends Int32Array | Float64Array | Uint32Array>(
-  from: T,
-  to: T,
-): T {
-  to.set(from)
-  return to
 }

@@ -29,9 +29,10 @@ export const MAX_NAME_LENGTH = 200
 export const MIN_ROW_BYTES = 15
 /** Units of money per currency unit: amounts keep 4 decimal places. */
 export const UNITS_PER_CURRENCY_UNIT = 10_000
-const MAX_FRACTION_DIGITS = 4
-// Amounts must be below 1e9, so the whole part has at most 9 digits.
-const MAX_WHOLE_DIGITS = 9
+/** Decimal places an amount may have. */
+export const MAX_FRACTION_DIGITS = 4
+/** Amounts must be below 1e9, so the whole part has at most 9 digits. */
+export const MAX_WHOLE_DIGITS = 9
 
 const NAME_EMPTY = new Rejection('customer_name is empty')
 const NAME_TOO_LONG = new Rejection(
@@ -50,7 +51,6 @@ const DATE_INVALID = new Rejection(
 
 const DIGIT_0 = 0x30
 const DIGIT_9 = 0x39
-const DOT = 0x2e
 const MINUS = 0x2d
 
 /**
@@ -131,9 +131,6 @@ function codePointCount(text: string): number {
  * than 4 decimal places and values of 1e9 or more.
  */
 export function parseAmountUnits(text: string): number | Rejection {
-  const units = plainAmountUnits(text)
-  if (units >= 0) return units
-
   const value = text.trim()
   if (value === '') return AMOUNT_EMPTY
   if (value.charCodeAt(0) === MINUS) {
@@ -151,35 +148,6 @@ export function parseAmountUnits(text: string): number | Rejection {
 
   return digitsValue(whole) * UNITS_PER_CURRENCY_UNIT +
     digitsValue(fraction.padEnd(MAX_FRACTION_DIGITS, '0'))
-}
-
-// One pass over the common shape, digits with an optional point and up to
-// 4 decimals and no spaces. Returns -1 for anything else, which the full
-// rules then check and explain.
-function plainAmountUnits(text: string): number {
-  const length = text.length
-  let whole = 0
-  let wholeDigits = 0
-  let i = 0
-  for (; i < length; i++) {
-    const code = text.charCodeAt(i)
-    if (code < DIGIT_0 || code > DIGIT_9) break
-    whole = whole * 10 + (code - DIGIT_0)
-    wholeDigits++
-  }
-  if (wholeDigits === 0 || wholeDigits > MAX_WHOLE_DIGITS) return -1
-  if (i === length) return whole * UNITS_PER_CURRENCY_UNIT
-  const fractionDigits = length - i - 1
-  if (text.charCodeAt(i) !== DOT) return -1
-  if (fractionDigits === 0 || fractionDigits > MAX_FRACTION_DIGITS) return -1
-
-  let fraction = 0
-  for (let k = i + 1; k < i + 1 + MAX_FRACTION_DIGITS; k++) {
-    const code = k < length ? text.charCodeAt(k) : DIGIT_0
-    if (code < DIGIT_0 || code > DIGIT_9) return -1
-    fraction = fraction * 10 + (code - DIGIT_0)
-  }
-  return whole * UNITS_PER_CURRENCY_UNIT + fraction
 }
 
 function isPlainDecimal(text: string): boolean {
@@ -213,24 +181,6 @@ function digitsValue(digits: string): number {
     value = value * 10 + (digits.charCodeAt(i) - DIGIT_0)
   }
   return value
-}
-
-/**
- * Returns `YYYY-MM-DD` text as the number YYYYMMDD, a key that names one
- * text exactly, or -1 when the text has another shape.
- */
-export function packedDateKey(text: string): number {
-  if (text.length !== 10) return -1
-  if (text.charCodeAt(4) !== MINUS || text.charCodeAt(7) !== MINUS) return -1
-
-  let key = 0
-  for (let i = 0; i < 10; i++) {
-    if (i === 4 || i === 7) continue
-    const code = text.charCodeAt(i)
-    if (code < DIGIT_0 || code > DIGIT_9) return -1
-    key = key * 10 + (code - DIGIT_0)
-  }
-  return key
 }
 
 /**

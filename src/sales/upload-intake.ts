@@ -53,7 +53,7 @@ export async function stageUpload(
     maxErrors: options.maxErrors,
     maxRows: Math.floor(options.maxBytes / MIN_ROW_BYTES) + 1,
   })
-  const csv = new CsvParser((fields, line) => builder.addRecord(fields, line))
+  const csv = new CsvParser(builder)
   const reader = type === 'text/csv'
     ? csv
     : formFileReader(req.headers['content-type'] ?? '', csv)
