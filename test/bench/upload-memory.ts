@@ -29,7 +29,7 @@ import { uploadFile, type UploadEncoding } from './upload-client.ts'
 const RETAINED_ROWS = 1_000_000
 // About 100 MB of generated CSV at roughly 35 bytes a row.
 const LARGE_ROWS = 2_850_000
-const RETAINED_TARGET_BYTES = 40
+const RETAINED_TARGET_BYTES = 24
 // Peak RSS growth as a share of the file, so the upload never costs a
 // copy of the file in memory.
 const PEAK_TARGET_PERCENT = 75
