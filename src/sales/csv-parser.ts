@@ -18,6 +18,7 @@ const CR = 0x0d
 const BOM = [0xef, 0xbb, 0xbf]
 const NO_BYTES = Buffer.alloc(0)
 const INITIAL_SPILL_BYTES = 1024
+const SHORT_COPY_BYTES = 64
 
 // States of the copying scanner within the current record.
 const FIELD_START = 0
@@ -363,7 +364,16 @@ export class CsvParser {
       this.#spill.copy(grown, 0, 0, this.#spillLength)
       this.#spill = grown
     }
-    bytes.copy(this.#spill, this.#spillLength, from, to)
+    // `Buffer.copy` costs more per call than a loop for the short runs
+    // most records have.
+    const spill = this.#spill
+    if (to - from > SHORT_COPY_BYTES) {
+      bytes.copy(spill, this.#spillLength, from, to)
+    } else {
+      for (let i = from, at = this.#spillLength; i < to; i++, at++) {
+        spill[at] = bytes[i] as number
+      }
+    }
     this.#spillLength = needed
   }
 
