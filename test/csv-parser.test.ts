@@ -5,6 +5,7 @@ import { CsvParser } from '../src/sales/csv-parser.ts'
 import { CsvRecord } from '../src/sales/csv-record.ts'
 import { scanUtf8 } from '../src/sales/utf8.ts'
 import { generateSalesCsvText, seededRandom } from './support/generate-sales.ts'
+import { pushInChunks } from './support/chunks.ts'
 
 interface Parsed {
   records: Array<{ line: number, fields: string[] }>
@@ -20,13 +21,7 @@ function parseInChunks(input: Uint8Array, sizes: number[]): Parsed {
     },
   })
   try {
-    let offset = 0
-    for (let i = 0; offset < input.length; i++) {
-      const size = sizes[i % sizes.length] as number
-      parser.push(input.subarray(offset, offset + size))
-      offset += size
-    }
-    parser.end()
+    pushInChunks(parser, input, sizes)
   } catch (error) {
     if (!(error instanceof HttpError)) throw error
     return { records, error: { code: error.code, line: error.errors?.[0]?.line } }

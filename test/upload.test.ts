@@ -15,6 +15,7 @@ import {
   jsonBody,
   startServer,
 } from './support/server.ts'
+import { pushInChunks } from './support/chunks.ts'
 
 const SUPERSTORE = readFileSync(
   new URL('./fixtures/superstore-sales.csv', import.meta.url))
@@ -657,14 +658,7 @@ describe('BatchBuilder', () => {
 /** Stages `input` through the upload's parser, fed in pieces of `sizes`. */
 function stageInChunks(input: Buffer, sizes: number[]): StagedUpload {
   const builder = new BatchBuilder()
-  const parser = new CsvParser(builder)
-  let offset = 0
-  for (let i = 0; offset < input.length; i++) {
-    const size = sizes[i % sizes.length] as number
-    parser.push(input.subarray(offset, offset + size))
-    offset += size
-  }
-  parser.end()
+  pushInChunks(new CsvParser(builder), input, sizes)
   return builder.finish()
 }
 
