@@ -10,8 +10,8 @@ import type { Logger } from '../logger.ts'
 
 /**
  * Timeouts that stop slow clients from holding connections. The request
- * timeout is long because a 100 MiB upload over a slow link takes minutes;
- * a connection that sends nothing for `idleTimeout` is closed sooner.
+ * timeout is long because a 100 MiB upload over a slow link takes minutes.
+ * A connection that sends nothing for `idleTimeout` is closed sooner.
  */
 export const serverTimeouts = {
   headersTimeout: 10_000,
@@ -28,9 +28,9 @@ export interface HttpServerOptions {
 }
 
 /**
- * Creates a `node:http` server for `handler` with the timeouts set, and
- * answers requests that Node's parser rejects (bad method, bad header,
- * oversized headers) with a problem document instead of a bare status.
+ * Creates a `node:http` server for `handler` with the timeouts set. Requests
+ * that Node's parser rejects (bad method, bad header, oversized headers) get
+ * a problem document instead of a bare status.
  */
 export function createHttpServer(
   handler: RequestListener,
