@@ -53,12 +53,23 @@ export function jsonLogger(
   write: (line: string) => void = batchedStdout(),
   now: () => number = Date.now,
 ): Logger {
+  // A busy server logs many lines per millisecond, so the formatted time is
+  // reused until the clock moves on.
+  let lastMillis = Number.NaN
+  let lastTime = ''
+  const timeNow = () => {
+    const millis = now()
+    if (millis !== lastMillis) {
+      lastMillis = millis
+      lastTime = new Date(millis).toISOString()
+    }
+    return lastTime
+  }
+
   const log = (level: string) => (record: Record<string, unknown>) => {
-    write(JSON.stringify({
-      time: new Date(now()).toISOString(),
-      level,
-      ...record,
-    }) + '\n')
+    const head = `{"time":"${timeNow()}","level":"${level}"`
+    const rest = JSON.stringify(record)
+    write(rest === '{}' ? `${head}}\n` : `${head},${rest.slice(1)}\n`)
   }
   return { info: log('info'), warn: log('warn'), error: log('error') }
 }
