@@ -31,11 +31,16 @@ export interface DaySpan {
   end: number
 }
 
-export const EMPTY_DAY_INDEX: DayIndex = {
-  days: new Int32Array(0),
-  unitPrefix: new Float64Array(1),
-  rowStart: new Float64Array(1),
+/** Allocates a zeroed index with room for `dayCount` distinct days. */
+export function allocateDayIndex(dayCount: number): DayIndex {
+  return {
+    days: new Int32Array(dayCount),
+    unitPrefix: new Float64Array(dayCount + 1),
+    rowStart: new Float64Array(dayCount + 1),
+  }
 }
+
+export const EMPTY_DAY_INDEX: DayIndex = allocateDayIndex(0)
 
 /** Builds the index of day-sorted rows in two passes over them. */
 export function buildDayIndex(rows: SalesColumns): DayIndex {
@@ -45,11 +50,7 @@ export function buildDayIndex(rows: SalesColumns): DayIndex {
     if (row === 0 || days[row] !== days[row - 1]) distinct++
   }
 
-  const index: DayIndex = {
-    days: new Int32Array(distinct),
-    unitPrefix: new Float64Array(distinct + 1),
-    rowStart: new Float64Array(distinct + 1),
-  }
+  const index = allocateDayIndex(distinct)
   let position = -1
   let sum = 0
   for (let row = 0; row < length; row++) {
@@ -73,11 +74,7 @@ export function buildDayIndex(rows: SalesColumns): DayIndex {
  */
 export function mergeDayIndexes(a: DayIndex, b: DayIndex): DayIndex {
   const dayCount = countDistinctDays(a.days, b.days)
-  const index: DayIndex = {
-    days: new Int32Array(dayCount),
-    unitPrefix: new Float64Array(dayCount + 1),
-    rowStart: new Float64Array(dayCount + 1),
-  }
+  const index = allocateDayIndex(dayCount)
   let i = 0
   let j = 0
   for (let position = 0; position < dayCount; position++) {

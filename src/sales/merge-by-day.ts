@@ -1,4 +1,5 @@
 import {
+  allocateDayIndex,
   mergeDayIndexes,
   type DayIndex,
   type SalesColumns,
@@ -103,11 +104,7 @@ function batchIndex(placement: DayPlacement, rows: SalesColumns): DayIndex {
   let dayCount = 0
   for (let k = 0; k < counts.length; k++) if (counts[k]! > 0) dayCount++
 
-  const index: DayIndex = {
-    days: new Int32Array(dayCount),
-    unitPrefix: new Float64Array(dayCount + 1),
-    rowStart: new Float64Array(dayCount + 1),
-  }
+  const index = allocateDayIndex(dayCount)
   let position = 0
   let sum = 0
   let count = 0
