@@ -1,4 +1,4 @@
-/** Who may register an admin once one exists: only admins, or anyone. */
+/** Admin registration policy once an admin exists: admins only, or anyone. */
 export type AdminSignup = 'bootstrap' | 'open'
 
 /** Settings of one app instance; every field has a default. */

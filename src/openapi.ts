@@ -1,6 +1,6 @@
 import type { Route } from './http/context.ts'
 
-/** An OpenAPI response object for a problem+json error. */
+/** Builds an OpenAPI response object for a problem+json error. */
 export function problemResponse(description: string): Record<string, unknown> {
   return {
     description,

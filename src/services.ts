@@ -5,7 +5,7 @@ import type { AppConfig } from './config.ts'
 import type { Logger } from './logger.ts'
 import type { SalesStore } from './sales/types.ts'
 
-/** What route modules are built from: settings, stores and auth. */
+/** Dependencies of the route modules: settings, stores and auth. */
 export interface AppServices {
   config: AppConfig
   logger: Logger

@@ -61,7 +61,7 @@ export class TokenService {
 
   /**
    * Returns the user id of a valid token. Throws a 401 `HttpError` whose code
-   * tells expired from otherwise invalid; the detail stays generic.
+   * distinguishes expired from otherwise invalid. The detail stays generic.
    */
   async verify(token: string): Promise<string> {
     const nowSeconds = this.#now() / 1000

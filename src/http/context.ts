@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
-/** What a handler receives for one request. */
+/** Request state passed to a handler for one request. */
 export interface RequestContext {
   req: IncomingMessage
   res: ServerResponse

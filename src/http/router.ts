@@ -12,8 +12,8 @@ interface Entry {
 
 /**
  * Matches a method and path to a handler. Patterns are literal segments and
- * `:name` parameters, e.g. `/users/:id`. `match` tells a path that no route
- * has (404) from a path whose route lacks the method (405).
+ * `:name` parameters, e.g. `/users/:id`. `match` distinguishes a path
+ * that no route has (404) from a path whose route lacks the method (405).
  */
 export class Router {
   readonly #entries: Entry[] = []
